@@ -1,0 +1,26 @@
+export { Demand } from './demand/Demand.js';
+export type { DrainOptions } from './demand/Demand.js';
+export {
+  BackpressureError,
+  BufferOverflowError,
+  CallTimeoutError,
+  CircuitOpenError,
+  RateLimitExceededError,
+  isBackpressureError,
+  isBufferOverflowError,
+  isCallTimeoutError,
+  isCircuitOpenError,
+  isRateLimitExceededError,
+} from './errors.js';
+export { QueueMetrics } from './metrics/QueueMetrics.js';
+export type { QueueMetricsOptions, QueueMetricsSnapshot } from './metrics/QueueMetrics.js';
+export { bufferBounded } from './operators/bufferBounded.js';
+export type { BufferBoundedOptions } from './operators/bufferBounded.js';
+export { dropOnFull } from './operators/dropOnFull.js';
+export type { DropOnFullOptions, DropOverflow } from './operators/dropOnFull.js';
+export { shedByPriority } from './operators/shedByPriority.js';
+export type { ShedByPriorityOptions } from './operators/shedByPriority.js';
+export { pull } from './demand/pull.js';
+export type { QueueOptions } from './queue/options.js';
+export { DROP_REASONS } from './types.js';
+export type { DemandInput, DropHandler, DropReason, Dropped } from './types.js';

@@ -1,0 +1,71 @@
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import type { Demand } from '../demand/Demand.js';
+import { checkOptions } from '../internal/validate.js';
+import { boundedQueue } from '../queue/engine.js';
+import { QUEUE_OPTION_KEYS, capacityOption, queueOptions, upstreamOption } from '../queue/options.js';
+import type { QueueOptions } from '../queue/options.js';
+
+/** Options of {@link bufferBounded}. */
+export interface BufferBoundedOptions<T> extends QueueOptions<T> {
+  /** Most values queued at once: a positive integer. */
+  capacity: number;
+  /**
+   * The producer's Demand (e.g. the one a {@link pull} source obeys). Given, the operator requests from it only as
+   * much as there is room for: `capacity` at subscribe, then one more each time a value leaves. A demand-aware
+   * producer is then blocked instead of overflowing the buffer.
+   */
+  upstream?: Demand;
+}
+
+/**
+ * A lossless bounded buffer: queues while the consumer has no credit, and fails loudly instead of dropping.
+ *
+ * Values are delivered straight through while credit is outstanding and take no buffer slot; otherwise they queue,
+ * FIFO. A value arriving when `capacity` values are already queued errors the stream with `BufferOverflowError`; the
+ * queued values and the overflowing one are reported to `onDrop` with reason `'error'`. On upstream complete, queued
+ * values are still delivered as credit arrives, then `complete`. An upstream error errors at once (queued values are
+ * reported `'error'`); unsubscribing reports them `'cancelled'`. With `upstream`, a demand-aware producer never
+ * overflows it.
+ *
+ * ```
+ * source:  -a-b-c-d-e-f-|
+ * demand:  ----1-------2--------
+ * bufferBounded({ capacity: 3, demand })
+ * output:  ----a-------(bc)--d--e--f..  (values wait in the buffer; none is lost)
+ * source:  -a-b-c-d-e---|
+ * bufferBounded({ capacity: 3, demand: NEVER })
+ * output:  -------#                     (d arrives to a full buffer: BufferOverflowError)
+ * drops:   -------(abcd)                (reason 'error')
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { Demand, bufferBounded, pull } from 'rxjs-backpressure';
+ *
+ * const produced = new Demand(); // the producer's pace
+ * const consumed = new Demand(); // the consumer's credits
+ * pull(readRecords(), produced)
+ *   .pipe(
+ *     bufferBounded({ capacity: 1000, upstream: produced, demand: consumed }),
+ *     consumed.drain((record) => save(record), { concurrency: 8 }),
+ *   )
+ *   .subscribe();
+ * ```
+ *
+ * @param options `capacity` (required), `demand`, `upstream`, `onDrop`, `metrics`, `scheduler`
+ * @see {@link dropOnFull} the lossy variant
+ * @see {@link pull} a producer that `upstream` can block
+ */
+export function bufferBounded<T>(options: BufferBoundedOptions<T>): MonoTypeOperatorFunction<T> {
+  const operator = 'bufferBounded';
+  checkOptions(operator, options, ['capacity', 'upstream', ...QUEUE_OPTION_KEYS]);
+  const capacity = capacityOption(operator, options.capacity);
+  const upstream = upstreamOption(operator, options.upstream);
+  return boundedQueue<T>({
+    operator,
+    capacity,
+    overflow: 'error',
+    upstream,
+    ...queueOptions(operator, options),
+  });
+}

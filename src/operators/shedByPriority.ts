@@ -1,0 +1,59 @@
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { callback, checkOptions } from '../internal/validate.js';
+import { boundedQueue } from '../queue/engine.js';
+import { QUEUE_OPTION_KEYS, capacityOption, queueOptions } from '../queue/options.js';
+import type { QueueOptions } from '../queue/options.js';
+
+/** Options of {@link shedByPriority}. */
+export interface ShedByPriorityOptions<T> extends QueueOptions<T> {
+  /** Most values queued at once, over all priorities: a positive integer. */
+  capacity: number;
+  /** The importance of a value: a finite number, higher = more important. Called once per arrival. */
+  priority: (value: T) => number;
+}
+
+/**
+ * Priority load shedding: delivers the most important values first and, when full, sheds the least important.
+ *
+ * Delivers the highest priority first, FIFO within a priority. When full, an arrival evicts the oldest queued value of
+ * the lowest priority strictly below its own (reason `'evicted'`); if there is none, the arrival is dropped (reason
+ * `'overflow'`): equal priorities never evict each other. A `priority` that throws or returns a non-finite number errors
+ * the stream, and that value is reported dropped with reason `'error'`.
+ *
+ * Strict priority starves: while higher-priority values keep the queue busy, lower ones wait (and are the first to be
+ * shed). That is the point under overload; if low priority must make progress, give it its own stream.
+ *
+ * Cost per value does not grow with the number queued: one FIFO ring per priority level, levels kept sorted.
+ *
+ * ```
+ * source:  -l-m-h-H-|         (priority: l=0, m=1, h=H=2)
+ * demand:  ----------1-1-1--
+ * shedByPriority({ capacity: 3, demand, priority })
+ * output:  ----------h-H-(m|)
+ * drops:   -------l---------  (H evicts l: reason 'evicted')
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { shedByPriority } from 'rxjs-backpressure';
+ *
+ * const rank = { health: 3, paid: 2, free: 1, batch: 0 } as const;
+ * requests$.pipe(shedByPriority({ capacity: 500, priority: (r) => rank[r.tier], demand: workers }));
+ * ```
+ *
+ * @param options `capacity` and `priority` (required), `demand`, `onDrop`, `metrics`, `scheduler`
+ * @see {@link dropOnFull} shedding without priorities
+ */
+export function shedByPriority<T>(options: ShedByPriorityOptions<T>): MonoTypeOperatorFunction<T> {
+  const operator = 'shedByPriority';
+  checkOptions(operator, options, ['capacity', 'priority', ...QUEUE_OPTION_KEYS]);
+  const capacity = capacityOption(operator, options.capacity);
+  const priority = callback<(value: T) => number>(operator, 'priority', options.priority);
+  return boundedQueue<T>({
+    operator,
+    capacity,
+    overflow: 'evict-lower-priority',
+    priority,
+    ...queueOptions(operator, options),
+  });
+}
