@@ -348,12 +348,12 @@ class QueueRun<T> implements QueueHandle {
     this.destination.complete();
   }
 
-  /** Errors the stream: the arrival that caused it (if any) and everything queued are dropped with reason 'error'. */
+  /** Errors the stream: everything queued, then the arrival that caused it (if any), are dropped with reason 'error'. */
   private fail(error: unknown, ...arrival: [] | [T]): void {
     if (this.terminated) return;
     this.terminated = true;
-    if (arrival.length === 1) this.dropQuietly(arrival[0], 'error', false);
     this.store.clear((value) => this.dropQuietly(value, 'error', true));
+    if (arrival.length === 1) this.dropQuietly(arrival[0], 'error', false);
     this.release();
     this.destination.error(error);
   }

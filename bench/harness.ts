@@ -1,0 +1,128 @@
+/**
+ * The one benchmark harness: every row is measured against a named baseline in the same run.
+ *
+ * Each case runs in `rounds` separate tinybench runs (baseline and candidates interleaved, so drift hits both), and
+ * reports the median over rounds of each task's median latency, divided by the values one call pushes through. The
+ * spread is (max - min) / median over rounds. Results go to bench/results/latest.json (merged by group) and to stdout.
+ */
+import { Bench } from 'tinybench';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface BenchCase {
+  name: string;
+  /** One call; it pushes `values` values through (default 1). May return a promise. */
+  fn: () => unknown;
+  values?: number;
+}
+
+export interface BenchRow {
+  group: string;
+  name: string;
+  baseline: string;
+  /** ns per value (median over rounds). */
+  ns: number;
+  baselineNs: number;
+  /** ns / baselineNs. */
+  ratio: number;
+  /** (max - min) / median of the per-round figures, for this row. */
+  spread: number;
+  goal?: string;
+}
+
+const quick = process.env['BENCH_QUICK'] === '1';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Runs baseline and candidates `rounds` times and returns one row per candidate (and one for the baseline). */
+export async function compare(
+  group: string,
+  baseline: BenchCase,
+  candidates: BenchCase[],
+  options: { rounds?: number; time?: number; goal?: string } = {},
+): Promise<BenchRow[]> {
+  const rounds = options.rounds ?? (quick ? 2 : 5);
+  const time = options.time ?? (quick ? 50 : 200);
+  const all = [baseline, ...candidates];
+  const perRound = new Map<string, number[]>(all.map((c) => [c.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    const bench = new Bench({ time, warmup: true, warmupTime: Math.min(100, time) } as never);
+    const order = r % 2 === 0 ? all : [...all].reverse();
+    for (const c of order) bench.add(c.name, c.fn as () => void);
+    await bench.run();
+    for (const task of bench.tasks) {
+      const c = all.find((x) => x.name === task.name)!;
+      const result = task.result as unknown as { latency?: { p50?: number; mean?: number } } | undefined;
+      const ms = result?.latency?.p50 ?? result?.latency?.mean;
+      if (ms === undefined) throw new Error(`bench ${group} / ${task.name} produced no result`);
+      perRound.get(c.name)!.push((ms * 1e6) / (c.values ?? 1));
+    }
+  }
+  const baselineNs = median(perRound.get(baseline.name)!);
+  return all.map((c) => {
+    const xs = perRound.get(c.name)!;
+    const ns = median(xs);
+    const row: BenchRow = {
+      group,
+      name: c.name,
+      baseline: baseline.name,
+      ns,
+      baselineNs,
+      ratio: ns / baselineNs,
+      spread: (Math.max(...xs) - Math.min(...xs)) / ns,
+    };
+    if (options.goal !== undefined && c !== baseline) row.goal = options.goal;
+    return row;
+  });
+}
+
+function fmt(ns: number): string {
+  return ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(1)} ns`;
+}
+
+/** Prints rows as a table of ratios. */
+export function print(rows: BenchRow[]): void {
+  const groups = [...new Set(rows.map((r) => r.group))];
+  for (const g of groups) {
+    console.log(`\n## ${g}`);
+    console.table(
+      rows
+        .filter((r) => r.group === g)
+        .map((r) => ({
+          case: r.name,
+          'per value': fmt(r.ns),
+          'vs baseline': r.name === r.baseline ? 'baseline' : `${r.ratio.toFixed(2)}x`,
+          spread: `±${((r.spread * 100) / 2).toFixed(0)}%`,
+          goal: r.goal ?? '',
+        })),
+    );
+  }
+}
+
+const resultsFile = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+
+/** Merges rows (and any extra named sections) into bench/results/latest.json. */
+export function save(rows: BenchRow[], extra: Record<string, unknown> = {}): void {
+  let previous: { rows?: BenchRow[]; [k: string]: unknown } = {};
+  try {
+    previous = JSON.parse(readFileSync(resultsFile, 'utf8')) as typeof previous;
+  } catch {
+    // first run
+  }
+  const groups = new Set(rows.map((r) => r.group));
+  const kept = (previous.rows ?? []).filter((r) => !groups.has(r.group));
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  writeFileSync(
+    resultsFile,
+    JSON.stringify(
+      { ...previous, ...extra, node: process.version, date: new Date().toISOString(), rows: [...kept, ...rows] },
+      null,
+      2,
+    ) + '\n',
+  );
+}
