@@ -11,7 +11,8 @@ export interface BufferBoundedOptions<T> extends QueueOptions<T> {
   capacity: number;
   /**
    * The producer's Demand (e.g. the one a {@link pull} source obeys). Given, the operator requests from it only as
-   * much as there is room for: `capacity` at subscribe, then one more each time a value leaves. A demand-aware
+   * much as there is room for: `capacity` at subscribe, then, after each delivery, as many as the values that left
+   * (so requested-but-not-arrived plus queued never exceeds `capacity`). A demand-aware
    * producer is then blocked instead of overflowing the buffer.
    */
   upstream?: Demand;
