@@ -260,6 +260,23 @@ describe('bufferBounded', () => {
       expect(out).toEqual([1, 2, 3, 4]);
     });
 
+    it('never calls next while inside next, even when the consumer makes the source emit (Reactive Streams 1.3)', () => {
+      const source = new Subject<number>();
+      const out: number[] = [];
+      let depth = 0;
+      let maxDepth = 0;
+      source.pipe(bufferBounded({ capacity: 100 })).subscribe((v) => {
+        depth++;
+        maxDepth = Math.max(maxDepth, depth);
+        out.push(v);
+        if (v < 50) source.next(v + 1);
+        depth--;
+      });
+      source.next(0);
+      expect(out).toEqual(Array.from({ length: 51 }, (_, i) => i));
+      expect(maxDepth).toBe(1);
+    });
+
     it('errors the stream when onDrop throws, reporting the rest, and emits nothing after', () => {
       const source = new Subject<number>();
       const demand = new Demand();
