@@ -34,6 +34,12 @@ export class Histogram {
     if (ms > this.largest) this.largest = ms;
   }
 
+  /** Records `n` values of 0 at once (values delivered without waiting, counted lazily by QueueMetrics). */
+  recordZeros(n: number): void {
+    this.counts[0]! += n;
+    this.total += n;
+  }
+
   /**
    * The value at `percentile` (a fraction in [0, 1], nearest rank), within 2% relative error; 0 when empty.
    * `percentile(1)` is the exact maximum.
@@ -48,6 +54,38 @@ export class Histogram {
       if (seen >= rank) return i === 0 ? 0 : Math.min(this.largest, (2 * MIN * Math.pow(GROWTH, i)) / (GROWTH + 1));
     }
     return this.largest;
+  }
+
+  /**
+   * The value at `percentile` among the values recorded since `earlier` (a {@link Histogram.copy} of this histogram
+   * taken before), within 2% relative error; 0 when nothing was recorded since.
+   */
+  percentileSince(earlier: Histogram, percentile: number): number {
+    const total = this.total - earlier.total;
+    if (total <= 0) return 0;
+    const rank = Math.max(1, Math.ceil(Math.min(1, percentile) * total));
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.counts[i]! - earlier.counts[i]!;
+      if (seen >= rank) return i === 0 ? 0 : Math.min(this.largest, (2 * MIN * Math.pow(GROWTH, i)) / (GROWTH + 1));
+    }
+    return this.largest;
+  }
+
+  /** A copy of the counts so far (to measure a window with {@link Histogram.percentileSince}). */
+  copy(): Histogram {
+    const copy = new Histogram();
+    copy.counts.set(this.counts);
+    copy.total = this.total;
+    copy.largest = this.largest;
+    return copy;
+  }
+
+  /** Copies the counts of `other` into this one (reuses the memory of a window mark). */
+  copyFrom(other: Histogram): void {
+    this.counts.set(other.counts);
+    this.total = other.total;
+    this.largest = other.largest;
   }
 
   /** Adds every count of `other` into this one. */

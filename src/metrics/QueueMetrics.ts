@@ -1,9 +1,11 @@
-import { asyncScheduler } from 'rxjs';
-import type { SchedulerLike } from 'rxjs';
+import { Observable, asyncScheduler } from 'rxjs';
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import { DROP_REASONS } from '../types.js';
 import type { DropReason } from '../types.js';
 import { checkOptions, probability, scheduler as checkScheduler } from '../internal/validate.js';
 import { Histogram } from './Histogram.js';
+import { alertLimits } from './alerts.js';
+import type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './alerts.js';
 
 /** Options of {@link QueueMetrics}. */
 export interface QueueMetricsOptions {
@@ -22,6 +24,18 @@ export interface QueueMetricsSnapshot {
   droppedBy: Record<DropReason, number>;
   /** Queue time in ms at the usual percentiles (2% relative error; `max` is exact). */
   queueTime: { p50: number; p90: number; p99: number; p999: number; max: number };
+  /**
+   * Values per second enqueued, dequeued and dropped since the previous `snapshot()` call (since construction for the
+   * first); 0 when no scheduler time has passed.
+   */
+  rates: { enqueued: number; dequeued: number; dropped: number };
+}
+
+/** Counters at one evaluation, to measure the next interval against. */
+interface Mark {
+  dequeued: number;
+  dropped: number;
+  waits: Histogram;
 }
 
 /**
@@ -45,7 +59,12 @@ export interface QueueMetricsSnapshot {
  * const metrics = new QueueMetrics();
  * events$.pipe(dropOnFull({ capacity: 1000, metrics })).subscribe(handle);
  * setInterval(() => console.log(metrics.snapshot()), 5000);
+ * metrics.alerts().subscribe((a) => log.warn(`${a.kind} alert ${a.state}: ${a.value} (limit ${a.threshold})`));
  * ```
+ *
+ * @param options `scheduler`: the clock for snapshot times, rates and alert evaluation
+ * @see {@link QueueMetrics.alerts} alert transitions
+ * @see {@link dropOnFull}, {@link bufferBounded}, {@link shedByPriority}, {@link adaptiveBuffer} the operators that report here
  */
 export class QueueMetrics {
   /** The clock of this metrics object. */
@@ -64,11 +83,16 @@ export class QueueMetrics {
     cancelled: 0,
   };
   private droppedTotal = 0;
-  private readonly waits = new Histogram();
+  private readonly histogram = new Histogram();
+  /** Dequeues with wait 0 not yet added to the histogram (one increment on the fast path instead of a record). */
+  private zeroWaits = 0;
+  private lastSnapshot: { at: number; enqueued: number; dequeued: number; dropped: number };
 
   constructor(options: QueueMetricsOptions = {}) {
     checkOptions('QueueMetrics', options, ['scheduler']);
-    this.scheduler = options.scheduler === undefined ? asyncScheduler : checkScheduler('QueueMetrics', options.scheduler);
+    this.scheduler =
+      options.scheduler === undefined ? asyncScheduler : checkScheduler('QueueMetrics', options.scheduler);
+    this.lastSnapshot = { at: this.scheduler.now(), enqueued: 0, dequeued: 0, dropped: 0 };
   }
 
   /** Values queued now, across every operator reporting here. */
@@ -112,12 +136,25 @@ export class QueueMetrics {
     return this.waits.percentile(percentile);
   }
 
-  /** Plain JSON of every counter, gauge and the usual percentiles. */
+  /**
+   * Plain JSON of every counter, gauge, the usual percentiles, and the rates since the previous `snapshot()` call.
+   * Reads the clock once.
+   */
   snapshot(): QueueMetricsSnapshot {
+    const at = this.scheduler.now();
     const droppedBy = {} as Record<DropReason, number>;
     for (const reason of DROP_REASONS) droppedBy[reason] = this.drops[reason];
+    const last = this.lastSnapshot;
+    const seconds = (at - last.at) / 1000;
+    const rate = (now: number, before: number): number => (seconds > 0 ? (now - before) / seconds : 0);
+    const rates = {
+      enqueued: rate(this.received, last.enqueued),
+      dequeued: rate(this.emitted, last.dequeued),
+      dropped: rate(this.droppedTotal, last.dropped),
+    };
+    this.lastSnapshot = { at, enqueued: this.received, dequeued: this.emitted, dropped: this.droppedTotal };
     return {
-      at: this.scheduler.now(),
+      at,
       depth: this.queued,
       capacity: this.bound,
       enqueued: this.received,
@@ -131,7 +168,95 @@ export class QueueMetrics {
         p999: this.waits.percentile(0.999),
         max: this.waits.max,
       },
+      rates,
     };
+  }
+
+  /**
+   * Alert transitions for the three queue alerts, evaluated every `interval` ms (default 1000) of this metrics'
+   * scheduler while subscribed.
+   *
+   * - `depth`: raised while depth > `depthRatio` × capacity (default 0.8), read at each evaluation.
+   * - `dropRate`: raised while dropped / (dequeued + dropped) over the last interval > `dropRate` (default 0.01): the
+   *   share of the values that left the queues in that interval by being dropped.
+   * - `queueTime`: raised while the p99 queue time of the values dequeued in the last interval > `queueTimeP99` ms
+   *   (default 5000), from the fixed-memory histogram (2% relative error).
+   *
+   * Every alert starts cleared and is emitted only when its state changes, at the evaluation that sees the change, so
+   * within one interval of it; several transitions at one evaluation come in the order depth, dropRate, queueTime.
+   * The windows are the intervals between evaluations, so an alert clears as soon as one interval is healthy. An
+   * interval in which no value left the queues (nothing dequeued or dropped) is no evidence either way: `dropRate` and
+   * `queueTime` keep their state. A consumer that has stopped altogether shows as `depth`.
+   *
+   * Each subscription runs its own evaluation timer on the scheduler, cancelled on unsubscribe; nothing is scheduled
+   * while no one subscribes. Thresholds are checked at this call.
+   *
+   * ```
+   * metrics:  depth 9 of capacity 10 from 1.5 s, 2 of 10 from 3.2 s
+   * alerts({ interval: 1000 })
+   * output:   --1s--R--1s--.--1s--C-- ...     R = { kind: 'depth', state: 'raised', value: 0.9, threshold: 0.8, at: 2000 }
+   *                                           C = { kind: 'depth', state: 'cleared', value: 0.2, threshold: 0.8, at: 4000 }
+   * ```
+   *
+   * ## Example
+   * ```ts
+   * import { QueueMetrics, dropOnFull } from 'rxjs-backpressure';
+   *
+   * const metrics = new QueueMetrics();
+   * jobs$.pipe(dropOnFull({ capacity: 500, metrics })).subscribe(run);
+   * metrics
+   *   .alerts({ dropRate: 0.05, queueTimeP99: 2000 })
+   *   .subscribe((a) => pager.notify(`${a.kind} ${a.state}: ${a.value} > ${a.threshold}`));
+   * ```
+   *
+   * @param thresholds `depthRatio` (0.8), `dropRate` (0.01), `queueTimeP99` in ms (5000), `interval` in ms (1000, at
+   * most 1000)
+   * @see {@link QueueMetrics.snapshot} the numbers behind the alerts
+   */
+  alerts(thresholds: QueueAlertThresholds = {}): Observable<QueueAlert> {
+    const limits = alertLimits(thresholds);
+    return new Observable<QueueAlert>((subscriber) => {
+      const states: Record<QueueAlertKind, QueueAlertState> = {
+        depth: 'cleared',
+        dropRate: 'cleared',
+        queueTime: 'cleared',
+      };
+      const mark: Mark = { dequeued: this.emitted, dropped: this.droppedTotal, waits: this.waits.copy() };
+      const judge = (kind: QueueAlertKind, value: number, threshold: number, at: number): void => {
+        const state: QueueAlertState = value > threshold ? 'raised' : 'cleared';
+        if (state === states[kind]) return;
+        states[kind] = state;
+        subscriber.next({ kind, state, value, threshold, at });
+      };
+      const evaluate = (): void => {
+        const at = this.scheduler.now();
+        judge('depth', this.bound > 0 ? this.queued / this.bound : 0, limits.depthRatio, at);
+        const dequeued = this.emitted - mark.dequeued;
+        const dropped = this.droppedTotal - mark.dropped;
+        if (dequeued + dropped > 0) judge('dropRate', dropped / (dequeued + dropped), limits.dropRate, at);
+        if (this.waits.count > mark.waits.count) {
+          judge('queueTime', this.waits.percentileSince(mark.waits, 0.99), limits.queueTimeP99, at);
+        }
+        mark.dequeued = this.emitted;
+        mark.dropped = this.droppedTotal;
+        mark.waits.copyFrom(this.waits);
+      };
+      subscriber.add(
+        this.scheduler.schedule(function (this: SchedulerAction<undefined>) {
+          evaluate();
+          if (!subscriber.closed) this.schedule(undefined, limits.interval);
+        }, limits.interval),
+      );
+    });
+  }
+
+  /** The queue-time histogram, with every zero wait counted in. */
+  private get waits(): Histogram {
+    if (this.zeroWaits > 0) {
+      this.histogram.recordZeros(this.zeroWaits);
+      this.zeroWaits = 0;
+    }
+    return this.histogram;
   }
 
   // ---- recording, called by the queue engine (not part of the public contract) ----
@@ -155,7 +280,8 @@ export class QueueMetrics {
   _emitted(wait: number, fromQueue: boolean): void {
     this.emitted++;
     if (fromQueue) this.queued--;
-    this.waits.record(wait);
+    if (wait === 0) this.zeroWaits++;
+    else this.histogram.record(wait);
   }
 
   /** @internal a value was dropped. */
