@@ -8,8 +8,14 @@ import { RELATIVE_ERROR } from '../../src/metrics/Histogram.js';
 import { DROP_REASONS } from '../../src/types.js';
 
 /** A clock the spec moves by hand; `reads` counts calls to now(). */
-function manualClock(): { scheduler: SchedulerLike; t: number; reads: number } {
-  const clock = {
+interface ManualClock {
+  scheduler: SchedulerLike;
+  t: number;
+  reads: number;
+}
+
+function manualClock(): ManualClock {
+  const clock: ManualClock = {
     t: 0,
     reads: 0,
     scheduler: {
