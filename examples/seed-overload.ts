@@ -64,11 +64,15 @@ function context(scheduler: SchedulerLike, stats: Stats): Context {
     push: () =>
       new Observable<Item>((subscriber) => {
         const start = scheduler.now();
-        return scheduler.schedule(function () {
+        // Each tick schedules the next as a fresh action (a VirtualAction rescheduling itself nests one per tick).
+        let action: Subscription;
+        const tick = (): void => {
           const due = Math.floor(((scheduler.now() - start) * PRODUCER_RATE) / 1000) + TICK_MS * 10;
           while (stats.produced < due && !subscriber.closed) subscriber.next(make());
-          this.schedule(undefined, TICK_MS);
-        });
+          if (!subscriber.closed) action = scheduler.schedule(tick, TICK_MS);
+        };
+        action = scheduler.schedule(tick);
+        return () => action.unsubscribe();
       }),
     lazy: function* () {
       for (;;) yield make();
@@ -201,7 +205,8 @@ async function runOne(strategy: Strategy): Promise<Row> {
   const { subscription, metrics } = strategy.run(ctx);
   const queued = (): number => (metrics ? metrics.depth : Math.max(0, stats.produced - stats.started));
   let ticks = 0;
-  const sample = scheduler.schedule(function () {
+  let sampling: Subscription;
+  const sample = (): void => {
     stats.peakQueued = Math.max(stats.peakQueued, queued());
     // Retained heap: sampled after a GC every 500 ms of scheduler time (garbage from dropped values is not growth).
     if (ticks++ % (virtual ? 50 : 5) === 0) {
@@ -214,8 +219,9 @@ async function runOne(strategy: Strategy): Promise<Row> {
         `\r  ${strategy.name.padEnd(44)} t=${t}s produced=${stats.produced} delivered=${stats.delivered} queued=${queued()}   `,
       );
     }
-    this.schedule(undefined, virtual ? 10 : 100);
-  }, 0);
+    sampling = scheduler.schedule(sample, virtual ? 10 : 100);
+  };
+  sampling = scheduler.schedule(sample, 0);
   let leftQueued = 0;
   let droppedBy: Partial<Record<DropReason, number>> = {};
   await new Promise<void>((resolve) => {
@@ -228,7 +234,7 @@ async function runOne(strategy: Strategy): Promise<Row> {
         const snap = metrics.snapshot();
         droppedBy = Object.fromEntries(Object.entries(snap.droppedBy).filter(([, n]) => n > 0));
       }
-      sample.unsubscribe();
+      sampling.unsubscribe();
       subscription.unsubscribe();
       resolve();
     }, seconds * 1000);
