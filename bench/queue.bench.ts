@@ -140,7 +140,10 @@ function memory(): MemoryRow[] {
             ? shedByPriority({ capacity: 1000, priority: (x: Item) => x.id % 3, demand, metrics, scheduler: s })
             : dropOnFull({ capacity: 1000, overflow: kind, demand, metrics, scheduler: s });
         let produced = 0;
-        const out = producer(s, () => produced++).pipe(op, demand.drain(() => timer(WORK_MS, s)));
+        const out = producer(s, () => produced++).pipe(
+          op,
+          demand.drain(() => timer(WORK_MS, s)),
+        );
         return [out, () => metrics.depth];
       },
     ]),
@@ -175,10 +178,13 @@ function memory(): MemoryRow[] {
     let delivered = 0;
     const subscription = out.subscribe(() => delivered++);
     for (let k = 1; k <= 10; k++) {
-      s.schedule(() => {
-        gc();
-        peak = Math.max(peak, process.memoryUsage().heapUsed);
-      }, (DURATION * k) / 10 - 1);
+      s.schedule(
+        () => {
+          gc();
+          peak = Math.max(peak, process.memoryUsage().heapUsed);
+        },
+        (DURATION * k) / 10 - 1,
+      );
     }
     let queuedAtEnd = 0;
     s.schedule(() => {

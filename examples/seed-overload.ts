@@ -139,16 +139,16 @@ const strategies: Strategy[] = [
   },
   {
     name: 'buffering: bufferBounded(1000), push source',
-    run: pushThrough((demand, metrics) => bufferBounded({ capacity: 1000, demand, metrics, scheduler: metrics.scheduler })),
+    run: pushThrough((demand, metrics) =>
+      bufferBounded({ capacity: 1000, demand, metrics, scheduler: metrics.scheduler }),
+    ),
   },
-  ...(['drop-incoming', 'drop-oldest', 'drop-newest', 'drop-buffer'] as const).map(
-    (overflow): Strategy => ({
-      name: `dropping: dropOnFull(100, ${overflow})`,
-      run: pushThrough((demand, metrics) =>
-        dropOnFull({ capacity: 100, overflow, demand, metrics, scheduler: metrics.scheduler }),
-      ),
-    }),
-  ),
+  ...(['drop-incoming', 'drop-oldest', 'drop-newest', 'drop-buffer'] as const).map((overflow): Strategy => ({
+    name: `dropping: dropOnFull(100, ${overflow})`,
+    run: pushThrough((demand, metrics) =>
+      dropOnFull({ capacity: 100, overflow, demand, metrics, scheduler: metrics.scheduler }),
+    ),
+  })),
   {
     name: 'dropping: dropOnFull(100, earlyDrop f²)',
     run: pushThrough((demand, metrics) =>
@@ -166,7 +166,9 @@ function heapUsed(): number {
  * dropped values dies young, while what a strategy retains has been promoted and still counts.
  */
 function gc(): void {
-  (globalThis as { gc?: (options?: { type: 'major' | 'minor' }) => void }).gc?.(virtual ? { type: 'minor' } : undefined);
+  (globalThis as { gc?: (options?: { type: 'major' | 'minor' }) => void }).gc?.(
+    virtual ? { type: 'minor' } : undefined,
+  );
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -268,7 +270,7 @@ async function main(): Promise<void> {
   for (const strategy of strategies) {
     const t0 = process.hrtime.bigint();
     rows.push(await runOne(strategy));
-    if (process.env["DEMO_TIMING"]) console.log(strategy.name, Number((process.hrtime.bigint() - t0) / 1000000n), "ms");
+    if (process.env['DEMO_TIMING']) console.log(strategy.name, Number((process.hrtime.bigint() - t0) / 1000000n), 'ms');
   }
   console.table(rows);
   console.log(`(${Number((process.hrtime.bigint() - started) / 1_000_000n)} ms of wall time for the runs)`);

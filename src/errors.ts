@@ -10,11 +10,7 @@
 const BRAND: unique symbol = Symbol.for('rxjs-backpressure.error') as never;
 
 type ErrorKind =
-  | 'BackpressureError'
-  | 'BufferOverflowError'
-  | 'RateLimitExceededError'
-  | 'CircuitOpenError'
-  | 'CallTimeoutError';
+  'BackpressureError' | 'BufferOverflowError' | 'RateLimitExceededError' | 'CircuitOpenError' | 'CallTimeoutError';
 
 /**
  * The base class of every error this library raises.

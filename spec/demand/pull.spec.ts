@@ -249,7 +249,9 @@ describe('pull', () => {
 
   it('validates its arguments at the call', () => {
     expect(() => pull(42 as never, NEVER)).toThrow(TypeError);
-    expect(() => pull(42 as never, NEVER)).toThrow('pull: input must be an AsyncIterable, an Iterable or a ReadableStream');
+    expect(() => pull(42 as never, NEVER)).toThrow(
+      'pull: input must be an AsyncIterable, an Iterable or a ReadableStream',
+    );
     expect(() => pull([1], 3 as never)).toThrow('pull: demand must be a Demand or an ObservableInput of credits');
     expect(() => pull([1], new Observable<number>())).not.toThrow();
   });

@@ -19,7 +19,9 @@ describe('SourceSubscriber', () => {
       }
     });
     const seen: number[] = [];
-    passThrough(source).pipe(take(3)).subscribe((v) => seen.push(v));
+    passThrough(source)
+      .pipe(take(3))
+      .subscribe((v) => seen.push(v));
     expect(seen).toEqual([0, 1, 2]);
     expect(produced).toEqual([0, 1, 2]);
   });

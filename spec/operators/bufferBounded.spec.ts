@@ -73,9 +73,9 @@ describe('bufferBounded', () => {
         const subs = '        ^------!';
         const expected = '    -------(E|)';
         const dropped = '     -------(abcd)';
-        expectObservable(
-          source.pipe(bufferBounded({ capacity: 3, demand, onDrop: drops.onDrop }), named),
-        ).toBe(expected);
+        expectObservable(source.pipe(bufferBounded({ capacity: 3, demand, onDrop: drops.onDrop }), named)).toBe(
+          expected,
+        );
         expectObservable(drops.values).toBe(dropped);
         expectSubscriptions(source.subscriptions).toBe(subs);
       });
@@ -84,9 +84,11 @@ describe('bufferBounded', () => {
     it('reports the drops with reason error and the scheduler time', () => {
       testScheduler().run(({ cold, flush }) => {
         const drops = dropLane<string>();
-        cold('-a-b-').pipe(bufferBounded({ capacity: 1, demand: NEVER, onDrop: drops.onDrop })).subscribe({
-          error: () => undefined,
-        });
+        cold('-a-b-')
+          .pipe(bufferBounded({ capacity: 1, demand: NEVER, onDrop: drops.onDrop }))
+          .subscribe({
+            error: () => undefined,
+          });
         flush();
         expect(drops.all).toEqual([
           { value: 'a', reason: 'error', at: 3 },
@@ -137,9 +139,7 @@ describe('bufferBounded', () => {
         const demand = hot('-xx', { x: Number.MAX_SAFE_INTEGER });
         expectObservable(cold('----a-b-c-|').pipe(bufferBounded({ capacity: 1, demand }))).toBe('----a-b-c-|');
         const infinite = hot('-i', CREDITS);
-        expectObservable(cold('--a-b-c-|').pipe(bufferBounded({ capacity: 1, demand: infinite }))).toBe(
-          '--a-b-c-|',
-        );
+        expectObservable(cold('--a-b-c-|').pipe(bufferBounded({ capacity: 1, demand: infinite }))).toBe('--a-b-c-|');
       });
     });
 
@@ -347,8 +347,12 @@ describe('bufferBounded', () => {
       const op = bufferBounded<number>({ capacity: 2, demand: [1] });
       const a: number[] = [];
       const b: number[] = [];
-      of(1, 2).pipe(op).subscribe((v) => a.push(v));
-      of(3, 4).pipe(op).subscribe((v) => b.push(v));
+      of(1, 2)
+        .pipe(op)
+        .subscribe((v) => a.push(v));
+      of(3, 4)
+        .pipe(op)
+        .subscribe((v) => b.push(v));
       expect([a, b]).toEqual([[1], [3]]);
     });
 

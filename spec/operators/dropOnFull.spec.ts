@@ -59,7 +59,9 @@ describe('dropOnFull', () => {
   it('gives each drop its value, reason and scheduler time', () => {
     testScheduler().run(({ cold, flush }) => {
       const drops = dropLane<string>();
-      cold('-a-b-c').pipe(dropOnFull({ capacity: 1, demand: new Demand(), onDrop: drops.onDrop })).subscribe();
+      cold('-a-b-c')
+        .pipe(dropOnFull({ capacity: 1, demand: new Demand(), onDrop: drops.onDrop }))
+        .subscribe();
       flush();
       expect(drops.all).toEqual([
         { value: 'b', reason: 'overflow', at: 3 },

@@ -27,7 +27,10 @@ type Step =
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('next' as const), count: fc.integer({ min: 1, max: 5 }) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('request' as const), n: fc.integer({ min: 1, max: 4 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('requestInNext' as const), n: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('requestInNext' as const), n: fc.integer({ min: 1, max: 3 }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'complete' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'error' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'unsubscribe' as const }) },
@@ -55,20 +58,18 @@ function checkLaws(build: Build, capacity: number, steps: Step[], allowed: DropR
     requested += n;
     demand.request(n);
   };
-  const subscription = source
-    .pipe(build({ capacity, demand, onDrop: (d) => dropped.push(d), metrics }))
-    .subscribe({
-      next: (v) => {
-        if (terminated) afterTerminal++;
-        emitted.push(v);
-        if (reRequest > 0) {
-          reRequest--;
-          request(1);
-        }
-      },
-      error: () => (terminated = true),
-      complete: () => (terminated = true),
-    });
+  const subscription = source.pipe(build({ capacity, demand, onDrop: (d) => dropped.push(d), metrics })).subscribe({
+    next: (v) => {
+      if (terminated) afterTerminal++;
+      emitted.push(v);
+      if (reRequest > 0) {
+        reRequest--;
+        request(1);
+      }
+    },
+    error: () => (terminated = true),
+    complete: () => (terminated = true),
+  });
   const checkStep = (): void => {
     expect(metrics.depth).toBeLessThanOrEqual(capacity);
     expect(emitted.length).toBeLessThanOrEqual(requested);
@@ -148,13 +149,17 @@ describe('queue laws (fast-check)', () => {
 
   it(`dropOnFull with early drop: conservation and capacity (${runs} runs)`, () => {
     fc.assert(
-      fc.property(capacityArb, stepsArb, fc.infiniteStream(fc.double({ min: 0, max: 1, maxExcluded: true })), (c, s, r) =>
-        checkLaws(
-          (o) => dropOnFull({ ...o, overflow: 'drop-oldest', earlyDrop: (f) => f * f, random: () => r.next().value }),
-          c,
-          s,
-          ['early', 'evicted', 'error', 'cancelled'],
-        ),
+      fc.property(
+        capacityArb,
+        stepsArb,
+        fc.infiniteStream(fc.double({ min: 0, max: 1, maxExcluded: true })),
+        (c, s, r) =>
+          checkLaws(
+            (o) => dropOnFull({ ...o, overflow: 'drop-oldest', earlyDrop: (f) => f * f, random: () => r.next().value }),
+            c,
+            s,
+            ['early', 'evicted', 'error', 'cancelled'],
+          ),
       ),
       { numRuns: runs },
     );

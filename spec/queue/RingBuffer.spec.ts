@@ -39,24 +39,27 @@ describe('RingBuffer', () => {
 
   it('behaves like an array deque (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.integer(), fc.constant('shift' as const), fc.constant('pop' as const))), (ops) => {
-        const ring = new RingBuffer<number>(true, 1);
-        const model: number[] = [];
-        for (const op of ops) {
-          if (op === 'shift') {
-            if (model.length === 0) continue;
-            expect(ring.shift()).toBe(model.shift());
-          } else if (op === 'pop') {
-            if (model.length === 0) continue;
-            expect(ring.pop()).toBe(model.pop());
-          } else {
-            ring.push(op, op);
-            model.push(op);
+      fc.property(
+        fc.array(fc.oneof(fc.integer(), fc.constant('shift' as const), fc.constant('pop' as const))),
+        (ops) => {
+          const ring = new RingBuffer<number>(true, 1);
+          const model: number[] = [];
+          for (const op of ops) {
+            if (op === 'shift') {
+              if (model.length === 0) continue;
+              expect(ring.shift()).toBe(model.shift());
+            } else if (op === 'pop') {
+              if (model.length === 0) continue;
+              expect(ring.pop()).toBe(model.pop());
+            } else {
+              ring.push(op, op);
+              model.push(op);
+            }
+            expect(ring.size).toBe(model.length);
+            expect(ring.oldestTime()).toBe(model[0]);
           }
-          expect(ring.size).toBe(model.length);
-          expect(ring.oldestTime()).toBe(model[0]);
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });

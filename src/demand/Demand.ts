@@ -110,7 +110,8 @@ export class Demand extends Observable<number> {
   ): OperatorFunction<T, R> {
     callback('drain', 'project', project);
     checkOptions('drain', options, ['concurrency']);
-    const concurrency = options.concurrency === undefined ? 1 : positiveCount('drain', 'concurrency', options.concurrency);
+    const concurrency =
+      options.concurrency === undefined ? 1 : positiveCount('drain', 'concurrency', options.concurrency);
     return (source) =>
       new Observable<R>((subscriber) => {
         let requested = 0;

@@ -50,10 +50,7 @@ function isReadableStream<T>(input: unknown): input is ReadableLike<T> {
  * @see {@link Demand}
  * @see {@link bufferBounded} with `upstream` to put a bounded buffer between a pull source and its consumer
  */
-export function pull<T>(
-  input: AsyncIterable<T> | Iterable<T> | ReadableStream<T>,
-  demand: DemandInput,
-): Observable<T> {
+export function pull<T>(input: AsyncIterable<T> | Iterable<T> | ReadableStream<T>, demand: DemandInput): Observable<T> {
   const kind = isReadableStream<T>(input)
     ? 'stream'
     : input != null && typeof (input as AsyncIterable<T>)[Symbol.asyncIterator] === 'function'

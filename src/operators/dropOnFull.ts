@@ -70,9 +70,11 @@ export function dropOnFull<T>(options: DropOnFullOptions<T>): MonoTypeOperatorFu
   const operator = 'dropOnFull';
   checkOptions(operator, options, ['capacity', 'overflow', 'earlyDrop', 'random', ...QUEUE_OPTION_KEYS]);
   const capacity = capacityOption(operator, options.capacity);
-  const overflow = options.overflow === undefined ? 'drop-incoming' : oneOf(operator, 'overflow', options.overflow, OVERFLOWS);
+  const overflow =
+    options.overflow === undefined ? 'drop-incoming' : oneOf(operator, 'overflow', options.overflow, OVERFLOWS);
   const earlyDrop = earlyDropOption(operator, options.earlyDrop);
-  const random = options.random === undefined ? Math.random : callback<() => number>(operator, 'random', options.random);
+  const random =
+    options.random === undefined ? Math.random : callback<() => number>(operator, 'random', options.random);
   return boundedQueue<T>({
     operator,
     capacity,

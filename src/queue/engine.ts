@@ -21,12 +21,7 @@ import { RingBuffer } from './RingBuffer.js';
  *   is none the arrival is dropped (`'overflow'`)
  */
 export type Overflow =
-  | 'error'
-  | 'drop-incoming'
-  | 'drop-oldest'
-  | 'drop-newest'
-  | 'drop-buffer'
-  | 'evict-lower-priority';
+  'error' | 'drop-incoming' | 'drop-oldest' | 'drop-newest' | 'drop-buffer' | 'evict-lower-priority';
 
 /** A live queue, as seen by a capacity controller (adaptiveBuffer). */
 export interface QueueHandle {
