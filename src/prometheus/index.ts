@@ -1,0 +1,195 @@
+import { Counter, Gauge, register as defaultRegistry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { QueueMetrics } from '../metrics/QueueMetrics.js';
+import { checkOptions, fail } from '../internal/validate.js';
+import { DROP_REASONS } from '../types.js';
+
+/** Options of {@link registerQueueMetrics}. */
+export interface RegisterQueueMetricsOptions {
+  /** Prefix of every metric name, e.g. `'orders_queue'` (Prometheus metric name rules: `[a-zA-Z_:][a-zA-Z0-9_:]*`). */
+  name: string;
+  /** The prom-client registry to add the metrics to. Default prom-client's global `register`. */
+  registry?: Registry;
+  /** Constant labels on every series, e.g. `{ queue: 'orders' }` (not `reason` or `quantile`, which are taken). */
+  labels?: Record<string, string>;
+}
+
+/** What {@link registerQueueMetrics} added, and how to take it away again. */
+export interface QueueMetricsRegistration {
+  /** The metric names added to the registry. */
+  readonly names: readonly string[];
+  /** Removes every metric this registration added from the registry. */
+  unregister(): void;
+}
+
+const OPERATOR = 'registerQueueMetrics';
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const RESERVED_LABELS = ['reason', 'quantile'];
+/** The quantiles exported for queue time. */
+export const QUEUE_TIME_QUANTILES: readonly number[] = [0.5, 0.9, 0.99, 0.999];
+
+/**
+ * Registers a {@link QueueMetrics} with a prom-client registry; every value is read from the metrics at scrape time.
+ *
+ * Adds, for `name` = `orders_queue`:
+ * - `orders_queue_depth`, `orders_queue_capacity` (gauges)
+ * - `orders_queue_enqueued_total`, `orders_queue_dequeued_total` (counters)
+ * - `orders_queue_dropped_total{reason}` (counter, one series per drop reason, zeros included)
+ * - `orders_queue_queue_time_seconds{quantile="0.5"|"0.9"|"0.99"|"0.999"}` (a gauge with a `quantile` label, like a
+ *   Summary's quantiles, from the fixed-memory histogram: 2% relative error, in seconds as Prometheus prefers)
+ *
+ * Nothing runs between scrapes: no timer, no hook in the queue's hot path. prom-client is an optional peer dependency,
+ * needed only for this entry point.
+ *
+ * ```
+ * metrics:  depth 3, capacity 10, enqueued 120, dequeued 110, dropped 7 (overflow 7)
+ * registerQueueMetrics(metrics, { name: 'jobs' })
+ * scrape:   jobs_depth 3 / jobs_capacity 10 / jobs_enqueued_total 120 / jobs_dequeued_total 110
+ *           jobs_dropped_total{reason="overflow"} 7 / jobs_queue_time_seconds{quantile="0.99"} 0.25 ...
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { QueueMetrics, dropOnFull } from 'rxjs-backpressure';
+ * import { registerQueueMetrics } from 'rxjs-backpressure/prometheus';
+ * import { register } from 'prom-client';
+ *
+ * const metrics = new QueueMetrics();
+ * const registration = registerQueueMetrics(metrics, { name: 'jobs', labels: { service: 'api' } });
+ * jobs$.pipe(dropOnFull({ capacity: 1000, metrics })).subscribe(run);
+ * // serve `await register.metrics()` on /metrics; on shutdown: registration.unregister()
+ * ```
+ *
+ * @param metrics the QueueMetrics to expose (several operators may share it: their sum is exported)
+ * @param options `name` (required), `registry`, `labels`
+ * @returns the names added and `unregister()`
+ * @see {@link QueueMetrics}
+ */
+export function registerQueueMetrics(
+  metrics: QueueMetrics,
+  options: RegisterQueueMetricsOptions,
+): QueueMetricsRegistration {
+  if (!(metrics instanceof QueueMetrics)) fail(OPERATOR, 'metrics', 'a QueueMetrics', metrics, 'type');
+  checkOptions(OPERATOR, options, ['name', 'registry', 'labels']);
+  const prefix = metricName(options.name);
+  const registry = options.registry ?? defaultRegistry;
+  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function') {
+    fail(OPERATOR, 'registry', 'a prom-client Registry', registry, 'type');
+  }
+  const labels = constantLabels(options.labels);
+  const labelNames = Object.keys(labels);
+  const names = [
+    `${prefix}_depth`,
+    `${prefix}_capacity`,
+    `${prefix}_enqueued_total`,
+    `${prefix}_dequeued_total`,
+    `${prefix}_dropped_total`,
+    `${prefix}_queue_time_seconds`,
+  ] as const;
+  for (const name of names) {
+    if (registry.getSingleMetric(name) !== undefined) {
+      throw new Error(`${OPERATOR}: a metric named ${name} is already registered`);
+    }
+  }
+  const [depth, capacity, enqueued, dequeued, dropped, queueTime] = names;
+  const registers = [registry];
+
+  new Gauge({
+    name: depth,
+    help: 'Values queued now.',
+    labelNames,
+    registers,
+    collect() {
+      this.set(labels, metrics.depth);
+    },
+  });
+  new Gauge({
+    name: capacity,
+    help: 'Summed capacity of the queue operators subscribed now.',
+    labelNames,
+    registers,
+    collect() {
+      this.set(labels, metrics.capacity);
+    },
+  });
+  new Counter({
+    name: enqueued,
+    help: 'Values received by the queue operators (delivered at once or queued).',
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(labels, metrics.enqueued);
+    },
+  });
+  new Counter({
+    name: dequeued,
+    help: 'Values emitted by the queue operators.',
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(labels, metrics.dequeued);
+    },
+  });
+  new Counter({
+    name: dropped,
+    help: 'Values dropped by the queue operators, by reason.',
+    labelNames: [...labelNames, 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const reason of DROP_REASONS) this.inc({ ...labels, reason }, metrics.droppedBy(reason));
+    },
+  });
+  new Gauge({
+    name: queueTime,
+    help: 'Time values waited in the queue, in seconds, at each quantile (2% relative error).',
+    labelNames: [...labelNames, 'quantile'],
+    registers,
+    collect() {
+      for (const q of QUEUE_TIME_QUANTILES) this.set({ ...labels, quantile: String(q) }, metrics.queueTime(q) / 1000);
+    },
+  });
+
+  let registered = true;
+  return {
+    names,
+    unregister() {
+      if (!registered) return;
+      registered = false;
+      for (const name of names) registry.removeSingleMetric(name);
+    },
+  };
+}
+
+function metricName(value: unknown): string {
+  if (typeof value !== 'string') fail(OPERATOR, 'name', 'a Prometheus metric name', value, 'type');
+  if (!METRIC_NAME.test(value)) {
+    fail(OPERATOR, 'name', 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)', value, 'range');
+  }
+  return value;
+}
+
+function constantLabels(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(OPERATOR, 'labels', 'an object of label names to strings', value, 'type');
+  }
+  const labels: Record<string, string> = {};
+  for (const [name, label] of Object.entries(value)) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__') || RESERVED_LABELS.includes(name)) {
+      fail(
+        OPERATOR,
+        'labels',
+        'keyed by Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*, not __*, reason or quantile)',
+        name,
+        'range',
+      );
+    }
+    if (typeof label !== 'string') fail(OPERATOR, `labels.${name}`, 'a string', label, 'type');
+    labels[name] = label;
+  }
+  return labels;
+}
