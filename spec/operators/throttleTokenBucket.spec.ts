@@ -58,6 +58,31 @@ describe('throttleTokenBucket', () => {
     });
   });
 
+  describe('the JSDoc diagrams', () => {
+    it('mode drop: rate 1 per 5, burst 2', () => {
+      testScheduler().run(({ hot, expectObservable }) => {
+        const drops = dropLane<string>();
+        // a, b spend the burst; c at 3 holds 0.4 token and closes the gate until 6; d is dropped unread;
+        // e at 9 holds 1.6; f at 10 holds 0.8; by 18 the bucket is full again (2 tokens) for g and h.
+        const source = hot(' -abcd----ef-------gh|');
+        const expected = '   -ab------e--------gh|';
+        const dropped = '    ---cd-----f----------';
+        expectObservable(
+          source.pipe(throttleTokenBucket({ rate: 1, per: 5, burst: 2, mode: 'drop', onDrop: drops.onDrop })),
+        ).toBe(expected);
+        expectObservable(drops.values).toBe(dropped);
+      });
+    });
+
+    it('mode shape: rate 1 per 4, burst 1', () => {
+      testScheduler().run(({ hot, expectObservable }) => {
+        const source = hot(' -(abc)|');
+        const expected = '   -a---b---(c|)';
+        expectObservable(source.pipe(throttleTokenBucket({ rate: 1, per: 4 }))).toBe(expected);
+      });
+    });
+  });
+
   describe('mode drop', () => {
     it('with rate 1 per 10 and burst 1 lets one value through per 10 ms, like throttleTime(10)', () => {
       testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {

@@ -98,12 +98,12 @@ const operator = 'throttleTokenBucket';
  * before then). In real time the gate opens when the scheduler runs the timer, as `throttleTime`'s does.
  *
  * ```
- * source:  -a-b-c-d-e-f-----g-h-|
- * throttleTokenBucket({ rate: 1, per: 4, burst: 2, mode: 'drop' })
- * output:  -a-b---d---f-----g-h-|
- * drops:   -----c---e-------------   (reason 'rate')
+ * source:  -abcd----ef-------gh|
+ * throttleTokenBucket({ rate: 1, per: 5, burst: 2, mode: 'drop' })
+ * output:  -ab------e--------gh|
+ * drops:   ---cd-----f----------   (reason 'rate')
  *
- * source:  -(abc)--------|
+ * source:  -(abc)|
  * throttleTokenBucket({ rate: 1, per: 4, burst: 1 })        (mode 'shape')
  * output:  -a---b---(c|)
  * ```
