@@ -301,6 +301,7 @@ export class CircuitBreaker {
 
   /** Holds the circuit open (state `'isolated'`, `retryAfter` Infinity) until {@link reset}. */
   isolate(): void {
+    this.catchUp();
     if (this.phase.state === 'isolated') return;
     this.enter({ state: 'isolated', since: this.scheduler.now() });
   }
@@ -308,6 +309,7 @@ export class CircuitBreaker {
   /** Closes the circuit and forgets every count; calls in flight no longer change the state when they end. */
   reset(): void {
     const since = this.scheduler.now();
+    this.catchUp(since);
     this.window?.clear();
     if (this.phase.state === 'closed') {
       this.phase = { state: 'closed', since: this.phase.since, consecutiveFailures: 0 };
