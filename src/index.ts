@@ -14,6 +14,7 @@ export {
 } from './errors.js';
 export { QueueMetrics } from './metrics/QueueMetrics.js';
 export type { QueueMetricsOptions, QueueMetricsSnapshot } from './metrics/QueueMetrics.js';
+export type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './metrics/alerts.js';
 export { bufferBounded } from './operators/bufferBounded.js';
 export type { BufferBoundedOptions } from './operators/bufferBounded.js';
 export { dropOnFull } from './operators/dropOnFull.js';
