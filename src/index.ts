@@ -21,6 +21,8 @@ export { dropOnFull } from './operators/dropOnFull.js';
 export type { DropOnFullOptions, DropOverflow } from './operators/dropOnFull.js';
 export { shedByPriority } from './operators/shedByPriority.js';
 export type { ShedByPriorityOptions } from './operators/shedByPriority.js';
+export { throttleTokenBucket } from './operators/throttleTokenBucket.js';
+export type { ThrottleMode, ThrottleTokenBucketOptions } from './operators/throttleTokenBucket.js';
 export { pull } from './demand/pull.js';
 export type { QueueOptions } from './queue/options.js';
 export { DROP_REASONS } from './types.js';
