@@ -1,0 +1,419 @@
+import { EMPTY, NEVER, Observable, Subject, interval, map, mergeMap, of, range, take } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { QueueMetrics } from '../../src/metrics/QueueMetrics.js';
+import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
+import type { AdaptiveBufferOptions } from '../../src/operators/adaptiveBuffer.js';
+import { nextCapacity } from '../../src/queue/adaptive.js';
+import { CREDITS, dropLane, testScheduler } from '../helpers/marbles.js';
+
+const SIZES: Record<string, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 8: 8 };
+
+/** Options of the JSDoc diagram: shrink when the wait is over 8 ms, grow when under 2 ms. */
+const small = { minCapacity: 1, maxCapacity: 4, targetLatency: 4, interval: 10 };
+
+describe('adaptiveBuffer', () => {
+  it('shrinks while the consumer is stalled, never dropping what is queued (the JSDoc diagram)', () => {
+    testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  -abcde-----f---------g------------------h-|');
+      const subs = '        ^-----------------------------------------!';
+      const demand = hot('  --------------------------------i', CREDITS);
+      const expected = '    --------------------------------(abcd)--h-|';
+      const capacity = '    ----------3---------2---------1';
+      const dropped = '     -----e-----f---------g';
+      const drops = dropLane<string>();
+      const sizes = new Subject<number>();
+      expectObservable(source.pipe(adaptiveBuffer({ ...small, demand, onDrop: drops.onDrop, onCapacity: sizes }))).toBe(
+        expected,
+      );
+      expectSubscriptions(source.subscriptions).toBe(subs);
+      expectObservable(sizes).toBe(capacity, SIZES);
+      expectObservable(drops.values).toBe(dropped);
+      expectObservable(drops.reasons.pipe(map((r) => r.split(':')[1]))).toBe('-----x-----y---------z', {
+        x: 'overflow',
+        y: 'overflow',
+        z: 'overflow',
+      });
+    });
+  });
+
+  it('grows a fast consumer (nothing ever waits) to maxCapacity, at least one slot per step', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('-a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y-z-a-b-c-d-e-f-g-h-i-j-k-l-m-n|');
+      const sizes = new Subject<number>();
+      const options = { minCapacity: 1, maxCapacity: 8, initialCapacity: 1, targetLatency: 4, interval: 10 };
+      expectObservable(source.pipe(adaptiveBuffer({ ...options, onCapacity: sizes }))).toBe(
+        '-a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y-z-a-b-c-d-e-f-g-h-i-j-k-l-m-n|',
+      );
+      // 1 -> 2 -> 3 -> 4 -> 5 -> 6 -> ceil(7.2) = 8, then it holds at the maximum.
+      expectObservable(sizes).toBe('----------2---------3---------4---------5---------6---------8', SIZES);
+    });
+  });
+});
+
+/** Runs `setup` on a fresh TestScheduler in run mode until `until` ms of virtual time. */
+function simulate(until: number, setup: (scheduler: SchedulerLike) => Subscription): void {
+  const ts = testScheduler();
+  ts.run(() => {
+    const subscription = setup(ts);
+    ts.schedule(() => subscription.unsubscribe(), until);
+  });
+}
+
+describe('adaptiveBuffer in a long virtual run', () => {
+  /**
+   * Producer: 30 values every 10 ms (3 per ms). Consumer: `credit` credits every 10 ms. (Steps of 10 ms, because rxjs'
+   * virtual actions chain one subscription per repetition: an interval(1) over 20 s overflows the stack on teardown.)
+   */
+  function overload(
+    options: Partial<AdaptiveBufferOptions<number>>,
+    credit: number,
+    until: number,
+  ): { changes: { at: number; capacity: number }[]; metrics: QueueMetrics; maxDepth: number } {
+    const changes: { at: number; capacity: number }[] = [];
+    const metrics = new QueueMetrics();
+    let maxDepth = 0;
+    simulate(until, (scheduler) =>
+      interval(10, scheduler)
+        .pipe(
+          mergeMap((i) => range(30 * i, 30)),
+          adaptiveBuffer<number>({
+            minCapacity: 5,
+            maxCapacity: 1000,
+            targetLatency: 50,
+            interval: 100,
+            ...options,
+            demand: interval(10, scheduler).pipe(map(() => credit)),
+            metrics,
+            scheduler,
+            onCapacity: (capacity) => changes.push({ at: scheduler.now(), capacity }),
+          }),
+        )
+        .subscribe(() => {
+          maxDepth = Math.max(maxDepth, metrics.depth);
+        }),
+    );
+    return { changes, metrics, maxDepth };
+  }
+
+  it('a slow consumer drives capacity down to minCapacity and keeps it there', () => {
+    // 3 values per ms against 1 per 10 ms: whatever the capacity, the queue is full and the wait is capacity x 10 ms.
+    const { changes } = overload({ targetLatency: 20 }, 1, 10_000);
+    expect(changes.at(-1)?.capacity).toBe(5);
+    expect(Math.min(...changes.map((c) => c.capacity))).toBe(5);
+    expect(changes.filter((c) => c.at > 5000)).toEqual([]);
+    // Every change is a shrink: capacity falls monotonically from 1000 to 5.
+    const capacities = changes.map((c) => c.capacity);
+    expect(capacities).toEqual([...capacities].sort((a, b) => b - a));
+  });
+
+  it('oscillation is bounded: at a steady load it settles inside the dead band and stops changing', () => {
+    // 5 credits per 10 ms: the wait at a full queue is about capacity x 2 ms, so the band [25, 100] ms holds any
+    // capacity from about 13 to 50.
+    const { changes, metrics } = overload({ targetLatency: 50 }, 5, 20_000);
+    const settled = changes.filter((c) => c.at > 5000);
+    expect(settled).toEqual([]);
+    const final = changes.at(-1)!.capacity;
+    expect(final).toBeGreaterThanOrEqual(13);
+    expect(final).toBeLessThanOrEqual(50);
+    expect(metrics.capacity).toBe(0); // unsubscribed: the capacity is no longer counted
+  });
+
+  it('oscillation is bounded from below too: starting at minCapacity it grows into the band and holds', () => {
+    const { changes } = overload({ targetLatency: 50, initialCapacity: 5 }, 5, 20_000);
+    const capacities = changes.map((c) => c.capacity);
+    expect(capacities.length).toBeGreaterThan(0);
+    expect(capacities).toEqual([...capacities].sort((a, b) => a - b)); // only grew
+    expect(changes.filter((c) => c.at > 5000)).toEqual([]);
+    // About capacity x 2 ms of wait, quantised to the consumer's 10 ms steps: it stops growing once inside the band.
+    expect(capacities.at(-1)!).toBeGreaterThanOrEqual(10);
+    expect(capacities.at(-1)!).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('adaptiveBuffer capacity steps (nextCapacity)', () => {
+  const settings = {
+    minCapacity: 2,
+    maxCapacity: 100,
+    targetLatency: 10,
+    percentile: 0.99,
+    interval: 1000,
+    decrease: 0.8,
+    increase: 1.2,
+    scheduler: testScheduler(),
+  };
+
+  it('holds inside the dead band [target / 2, 2 x target]', () => {
+    expect(nextCapacity(50, 5, settings)).toBe(50);
+    expect(nextCapacity(50, 10, settings)).toBe(50);
+    expect(nextCapacity(50, 20, settings)).toBe(50);
+  });
+
+  it('shrinks rounding down and grows rounding up, at least one slot per step', () => {
+    expect(nextCapacity(50, 20.5, settings)).toBe(40);
+    expect(nextCapacity(9, 21, settings)).toBe(7); // 7.2
+    expect(nextCapacity(10, 4.9, settings)).toBe(12); // exactly 12, not 13
+    expect(nextCapacity(11, 0, settings)).toBe(14); // 13.2
+    expect(nextCapacity(3, 0, { ...settings, minCapacity: 1 })).toBe(4); // 3.6
+    expect(nextCapacity(1, 0, { ...settings, minCapacity: 1 })).toBe(2); // 1.2 would be stuck at 1 if rounded
+    expect(nextCapacity(5, 0, { ...settings, increase: 1.01 })).toBe(6);
+    expect(nextCapacity(5, 100, { ...settings, decrease: 0.99 })).toBe(4);
+  });
+
+  it('clamps to [minCapacity, maxCapacity]', () => {
+    expect(nextCapacity(2, 1000, settings)).toBe(2);
+    expect(nextCapacity(3, 1000, settings)).toBe(2);
+    expect(nextCapacity(90, 0, settings)).toBe(100);
+    expect(nextCapacity(100, 0, settings)).toBe(100);
+  });
+});
+
+describe('adaptiveBuffer plumbing', () => {
+  const options = { minCapacity: 1, maxCapacity: 2, targetLatency: 100, interval: 50 };
+
+  it('never: emits nothing, and its timer runs only while subscribed', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-');
+      expectObservable(source.pipe(adaptiveBuffer(options)), '^--!').toBe('-');
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('empty: completes at once', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('|');
+      expectObservable(source.pipe(adaptiveBuffer(options))).toBe('|');
+      expectSubscriptions(source.subscriptions).toBe('(^!)');
+      expectObservable(EMPTY.pipe(adaptiveBuffer(options))).toBe('|');
+    });
+  });
+
+  it('one value without demand: straight through', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--a--|');
+      expectObservable(source.pipe(adaptiveBuffer(options))).toBe('--a--|');
+      expectSubscriptions(source.subscriptions).toBe('^----!');
+    });
+  });
+
+  it('many values with demand: FIFO, and the queue is delivered after upstream completes', () => {
+    testScheduler().run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const source = cold(' -abc|');
+      const demand = hot('  -----1--2', CREDITS);
+      const expected = '    -----a--(b|)';
+      const drops = dropLane<string>();
+      expectObservable(source.pipe(adaptiveBuffer({ ...options, demand, onDrop: drops.onDrop }))).toBe(expected);
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+      expectObservable(drops.reasons).toBe('---x', { x: 'c:overflow' }); // capacity 2: a and b queued, c rejected
+    });
+  });
+
+  it('drop-oldest evicts the head', () => {
+    testScheduler().run(({ hot, cold, expectObservable }) => {
+      const source = cold(' -abc|');
+      const demand = hot('  ------2', CREDITS);
+      const drops = dropLane<string>();
+      const operator = adaptiveBuffer({ ...options, overflow: 'drop-oldest', demand, onDrop: drops.onDrop });
+      expectObservable(source.pipe(operator)).toBe('------(bc|)');
+      expectObservable(drops.reasons).toBe('---x', { x: 'a:evicted' });
+    });
+  });
+
+  it('upstream error: errors, queued values dropped with reason error', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-ab-#');
+      const drops = dropLane<string>();
+      expectObservable(source.pipe(adaptiveBuffer({ ...options, demand: NEVER, onDrop: drops.onDrop }))).toBe('----#');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+      expectObservable(drops.reasons).toBe('----(xy)', { x: 'a:error', y: 'b:error' });
+    });
+  });
+
+  it('early unsubscribe: queued values cancelled, source released', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-ab---');
+      const drops = dropLane<string>();
+      const operator = adaptiveBuffer({ ...options, demand: NEVER, onDrop: drops.onDrop });
+      expectObservable(source.pipe(operator), '^---!').toBe('-');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+      expectObservable(drops.reasons).toBe('----(xy)', { x: 'a:cancelled', y: 'b:cancelled' });
+    });
+  });
+
+  it('does not break the unsubscription chain through mergeMap', () => {
+    testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  -a-b-c-d-');
+      const subs = '        ^------!';
+      const result = source.pipe(
+        mergeMap((x) => of(x)),
+        adaptiveBuffer(options),
+        mergeMap((x) => of(x)),
+      );
+      expectObservable(result, subs).toBe('-a-b-c-');
+      expectSubscriptions(source.subscriptions).toBe(subs);
+    });
+  });
+
+  it('stops a synchronous source when unsubscribed', () => {
+    let emitted = 0;
+    const synchronous = new Observable<number>((subscriber) => {
+      for (let i = 0; !subscriber.closed && i < 10; i++) {
+        emitted++;
+        subscriber.next(i);
+      }
+      subscriber.complete();
+    });
+    const seen: number[] = [];
+    synchronous.pipe(adaptiveBuffer(options), take(2)).subscribe((x) => seen.push(x));
+    expect(seen).toEqual([0, 1]);
+    expect(emitted).toBe(2);
+  });
+
+  it('a throwing onCapacity errors the stream; queued values dropped with reason error', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-ab---------');
+      const drops = dropLane<string>();
+      const boom = new Error('boom');
+      const operator = adaptiveBuffer({
+        minCapacity: 1,
+        maxCapacity: 2,
+        targetLatency: 1,
+        interval: 5,
+        demand: NEVER,
+        onDrop: drops.onDrop,
+        onCapacity: () => {
+          throw boom;
+        },
+      });
+      expectObservable(source.pipe(operator)).toBe('-----#', undefined, boom);
+      expectSubscriptions(source.subscriptions).toBe('^----!');
+      expectObservable(drops.reasons).toBe('-----(xy)', { x: 'a:error', y: 'b:error' });
+    });
+  });
+
+  it('a throwing onDrop errors the stream', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-abc-');
+      const boom = new Error('boom');
+      const onDrop = (): void => {
+        throw boom;
+      };
+      expectObservable(source.pipe(adaptiveBuffer({ ...options, demand: NEVER, onDrop }))).toBe(
+        '---#',
+        undefined,
+        boom,
+      );
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('schedules nothing after teardown, and reports capacity to metrics only while subscribed', () => {
+    const ts = testScheduler();
+    const actions: Subscription[] = [];
+    const scheduler: SchedulerLike = {
+      now: () => ts.now(),
+      schedule: (work, delay, state) => {
+        const action = ts.schedule(work as never, delay, state);
+        actions.push(action);
+        return action;
+      },
+    };
+    const changes: number[] = [];
+    const metrics = new QueueMetrics();
+    const subscription = new Subject<number>()
+      .pipe(
+        adaptiveBuffer({
+          minCapacity: 1,
+          maxCapacity: 8,
+          initialCapacity: 4,
+          targetLatency: 10,
+          interval: 10,
+          scheduler,
+          metrics,
+          onCapacity: (c) => changes.push(c),
+        }),
+      )
+      .subscribe();
+    expect(metrics.capacity).toBe(4);
+    ts.schedule(() => subscription.unsubscribe(), 25);
+    ts.flush();
+    expect(changes).toEqual([5, 6]); // at 10 and 20; nothing at 30 or after
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.every((a) => a.closed)).toBe(true);
+    expect(ts.actions.filter((a) => !a.closed)).toEqual([]);
+    expect(metrics.capacity).toBe(0);
+  });
+
+  it('watches the capacity through metrics.capacity', () => {
+    const ts = testScheduler();
+    const metrics = new QueueMetrics({ scheduler: ts });
+    const seen: number[] = [];
+    ts.run(({ cold }) => {
+      cold('-a-b-c-d-e-f|')
+        .pipe(
+          adaptiveBuffer({
+            minCapacity: 1,
+            maxCapacity: 3,
+            initialCapacity: 1,
+            targetLatency: 4,
+            interval: 3,
+            metrics,
+          }),
+        )
+        .subscribe();
+      for (const at of [1, 4, 7, 10]) ts.schedule(() => seen.push(metrics.capacity), at);
+    });
+    expect(seen).toEqual([1, 2, 3, 3]);
+    expect(metrics.capacity).toBe(0);
+  });
+});
+
+describe('adaptiveBuffer options', () => {
+  const valid = { minCapacity: 1, maxCapacity: 10, targetLatency: 100 };
+  const bad: [Record<string, unknown>, ErrorConstructor, string][] = [
+    [{ ...valid, minCapacity: 0 }, RangeError, 'adaptiveBuffer: minCapacity must be a positive integer, got 0'],
+    [{ ...valid, maxCapacity: 2.5 }, RangeError, 'adaptiveBuffer: maxCapacity must be a positive integer, got 2.5'],
+    [
+      { ...valid, minCapacity: 11 },
+      RangeError,
+      'adaptiveBuffer: maxCapacity must be at least minCapacity (11), got 10',
+    ],
+    [{ ...valid, initialCapacity: 11 }, RangeError, 'adaptiveBuffer: initialCapacity must be between 1 and 10, got 11'],
+    [{ ...valid, minCapacity: 2, initialCapacity: 1 }, RangeError, 'initialCapacity must be between 2 and 10, got 1'],
+    [{ ...valid, initialCapacity: NaN }, RangeError, 'initialCapacity must be a positive integer, got NaN'],
+    [{ ...valid, maxCapacity: '10' }, TypeError, 'maxCapacity must be a positive integer, got "10"'],
+    [{ ...valid, targetLatency: 0 }, RangeError, 'targetLatency must be a positive finite number, got 0'],
+    [{ ...valid, targetLatency: Infinity }, RangeError, 'targetLatency must be a positive finite number, got Infinity'],
+    [{ ...valid, percentile: 0 }, RangeError, 'percentile must be a number in (0, 1], got 0'],
+    [{ ...valid, percentile: 1.5 }, RangeError, 'percentile must be a number in (0, 1], got 1.5'],
+    [{ ...valid, percentile: NaN }, RangeError, 'percentile must be a number in (0, 1], got NaN'],
+    [{ ...valid, interval: -1 }, RangeError, 'interval must be a positive finite number, got -1'],
+    [{ ...valid, decrease: 1 }, RangeError, 'decrease must be a number in (0, 1), got 1'],
+    [{ ...valid, decrease: 0 }, RangeError, 'decrease must be a number in (0, 1), got 0'],
+    [{ ...valid, increase: 1 }, RangeError, 'increase must be a finite number > 1, got 1'],
+    [{ ...valid, increase: Infinity }, RangeError, 'increase must be a finite number > 1, got Infinity'],
+    [{ ...valid, increase: '2' }, TypeError, 'increase must be a finite number > 1, got "2"'],
+    [{ ...valid, overflow: 'drop-newest' }, TypeError, "overflow must be one of 'drop-incoming', 'drop-oldest'"],
+    [{ ...valid, onCapacity: 3 }, TypeError, 'onCapacity must be a function or an Observer, got 3'],
+    [{ ...valid, onDrop: 'x' }, TypeError, 'onDrop must be a function or an Observer'],
+    [{ ...valid, scheduler: {} }, TypeError, 'scheduler must be a SchedulerLike'],
+    [{ ...valid, capacity: 3 }, TypeError, 'adaptiveBuffer: unknown option "capacity"'],
+    [{ maxCapacity: 10, targetLatency: 100 }, TypeError, 'minCapacity must be a positive integer, got undefined'],
+    [{ minCapacity: 1, maxCapacity: 10 }, TypeError, 'targetLatency must be a positive finite number, got undefined'],
+  ];
+
+  it.each(bad)('rejects %o at the factory call', (options, type, message) => {
+    expect(() => adaptiveBuffer(options as never)).toThrow(type);
+    expect(() => adaptiveBuffer(options as never)).toThrow(message);
+  });
+
+  it('rejects a missing options object', () => {
+    expect(() => adaptiveBuffer(undefined as never)).toThrow(TypeError);
+  });
+
+  it('accepts the boundaries', () => {
+    expect(() =>
+      adaptiveBuffer({ ...valid, minCapacity: 10, percentile: 1, increase: 1.0001, decrease: 0.0001 }),
+    ).not.toThrow();
+  });
+});

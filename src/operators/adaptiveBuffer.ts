@@ -1,0 +1,189 @@
+import type { MonoTypeOperatorFunction, Observer } from 'rxjs';
+import {
+  checkOptions,
+  fail,
+  observerOrFunction,
+  oneOf,
+  positiveInteger,
+  positiveNumber,
+} from '../internal/validate.js';
+import { adaptiveCapacity } from '../queue/adaptive.js';
+import { boundedQueue } from '../queue/engine.js';
+import { QUEUE_OPTION_KEYS, queueOptions } from '../queue/options.js';
+import type { QueueOptions } from '../queue/options.js';
+
+/** What {@link adaptiveBuffer} does with an arrival that finds the queue full. */
+export type AdaptiveOverflow = 'drop-incoming' | 'drop-oldest';
+
+const OVERFLOWS: readonly AdaptiveOverflow[] = ['drop-incoming', 'drop-oldest'];
+
+/** Options of {@link adaptiveBuffer}. */
+export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
+  /** The smallest capacity it shrinks to: a positive integer. */
+  minCapacity: number;
+  /** The largest capacity it grows to: a positive integer >= `minCapacity`. */
+  maxCapacity: number;
+  /** The capacity at subscription: an integer in [minCapacity, maxCapacity]. Default `maxCapacity`. */
+  initialCapacity?: number;
+  /** Ms a value may wait in the queue, at `percentile`: a positive number. */
+  targetLatency: number;
+  /** The percentile of queue wait that is held to `targetLatency`: in (0, 1]. Default 0.99. */
+  percentile?: number;
+  /** Ms between adjustments, on `scheduler`: a positive number. Default 1000. */
+  interval?: number;
+  /** Factor applied when the wait is over 2 x `targetLatency`: in (0, 1). Default 0.8. */
+  decrease?: number;
+  /** Factor applied when the wait is under `targetLatency` / 2: a finite number > 1. Default 1.2. */
+  increase?: number;
+  /**
+   * At a full queue: `'drop-incoming'` (default) rejects the arrival (reason `'overflow'`); `'drop-oldest'` evicts the
+   * head and queues the arrival (reason `'evicted'`). While the queue is over a capacity that has just shrunk, arrivals
+   * are rejected (reason `'overflow'`) under either policy: shrinking never drops what is queued.
+   */
+  overflow?: AdaptiveOverflow;
+  /**
+   * Told of every capacity change, with the new capacity (not of the initial one, which is `initialCapacity`): a
+   * function or an Observer / Subject (only `next` is called). One call per change per subscription. If it throws,
+   * the stream errors and the queued values are dropped with reason `'error'`.
+   */
+  onCapacity?: ((capacity: number) => void) | Partial<Observer<number>>;
+}
+
+/**
+ * A lossy bounded buffer whose capacity follows queue latency: it shrinks when values wait too long and grows when
+ * they flow.
+ *
+ * Every `interval` (on `scheduler`) it takes the `percentile` queue wait of the values delivered in that interval, from
+ * a fixed-memory histogram (no samples kept, no sorting). The age of the oldest value still queued counts as one more
+ * sample: that value will wait at least that long, and it is what makes a stalled consumer, which delivers nothing,
+ * still shrink the queue. Values delivered at once, without queueing, count as a wait of 0 (the percentile is over
+ * every value delivered, as in {@link QueueMetrics.queueTime}); an interval with nothing delivered and nothing queued
+ * reads as 0, so an idle stream grows back to `maxCapacity`.
+ *
+ * Then: over 2 x `targetLatency` the capacity is multiplied by `decrease` and rounded down; under `targetLatency` / 2
+ * it is multiplied by `increase` and rounded up; in between it holds. Each step moves at least one slot (a capacity
+ * of 1 still grows with `increase` 1.2) and the result is clamped to [minCapacity, maxCapacity]. The dead band
+ * between target / 2 and 2 x target is what keeps a steady load from flip-flopping every interval.
+ *
+ * Shrinking never drops what is already queued: the queue only stops admitting (reason `'overflow'`) until it is
+ * below the new capacity. Growing admits more at once. Everything else is {@link dropOnFull}: credit, drops with
+ * reasons, delivery of the queue after upstream completes.
+ *
+ * Watch the capacity with `onCapacity` (each change of this subscription) or `metrics.capacity` (summed over the
+ * subscriptions reporting to it). A callback rather than a `capacity$` Observable because the capacity belongs to a
+ * subscription, not to the operator: one operator piped into a shared stream subscribed twice has two capacities,
+ * and a callback, like `onDrop`, says which stream it was given to.
+ *
+ * ```
+ * interval 10, targetLatency 10, minCapacity 1, maxCapacity 4, overflow 'drop-incoming'
+ * source:     -abcdefghij-------|
+ * demand:     ------1----1----1--1---1
+ * output:     ------a----b----c--d---(e|)
+ * capacity:   4---------3---------2          (waits of 50+ ms > 2 x 10: shrink, rounded down)
+ * drops:      -----f--g-h-ij                 (reason 'overflow')
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { Demand, QueueMetrics, adaptiveBuffer } from 'rxjs-backpressure';
+ *
+ * const demand = new Demand();
+ * const metrics = new QueueMetrics();
+ * events$
+ *   .pipe(
+ *     adaptiveBuffer({
+ *       minCapacity: 10,
+ *       maxCapacity: 10_000,
+ *       targetLatency: 200, // p99 queue wait of 200 ms
+ *       demand,
+ *       metrics,
+ *       onCapacity: (capacity) => console.log(`queue capacity now ${capacity}`),
+ *     }),
+ *     demand.drain((event) => store.save(event), { concurrency: 8 }),
+ *   )
+ *   .subscribe();
+ * ```
+ *
+ * @param options `minCapacity`, `maxCapacity`, `targetLatency` (required), `initialCapacity`, `percentile`,
+ * `interval`, `decrease`, `increase`, `overflow`, `onCapacity`, `demand`, `onDrop`, `metrics`, `scheduler`
+ * @see {@link dropOnFull} the same buffer with a fixed capacity
+ * @see {@link QueueMetrics} `capacity` and `queueTime()` to watch it
+ */
+export function adaptiveBuffer<T>(options: AdaptiveBufferOptions<T>): MonoTypeOperatorFunction<T> {
+  const operator = 'adaptiveBuffer';
+  checkOptions(operator, options, [
+    'minCapacity',
+    'maxCapacity',
+    'initialCapacity',
+    'targetLatency',
+    'percentile',
+    'interval',
+    'decrease',
+    'increase',
+    'overflow',
+    'onCapacity',
+    ...QUEUE_OPTION_KEYS,
+  ]);
+  const minCapacity = positiveInteger(operator, 'minCapacity', options.minCapacity);
+  const maxCapacity = positiveInteger(operator, 'maxCapacity', options.maxCapacity);
+  if (maxCapacity < minCapacity) {
+    fail(operator, 'maxCapacity', `at least minCapacity (${minCapacity})`, maxCapacity, 'range');
+  }
+  let initialCapacity = maxCapacity;
+  if (options.initialCapacity !== undefined) {
+    initialCapacity = positiveInteger(operator, 'initialCapacity', options.initialCapacity);
+    if (initialCapacity < minCapacity || initialCapacity > maxCapacity) {
+      fail(operator, 'initialCapacity', `between ${minCapacity} and ${maxCapacity}`, initialCapacity, 'range');
+    }
+  }
+  const targetLatency = positiveNumber(operator, 'targetLatency', options.targetLatency);
+  const percentile = factor(operator, 'percentile', options.percentile, 0.99, 'a number in (0, 1]', (p) => p <= 1);
+  const interval = options.interval === undefined ? 1000 : positiveNumber(operator, 'interval', options.interval);
+  const decrease = factor(operator, 'decrease', options.decrease, 0.8, 'a number in (0, 1)', (d) => d < 1);
+  const increase = factor(operator, 'increase', options.increase, 1.2, 'a finite number > 1', (i) => i > 1);
+  const overflow =
+    options.overflow === undefined ? 'drop-incoming' : oneOf(operator, 'overflow', options.overflow, OVERFLOWS);
+  const onCapacity = capacityListener(operator, options.onCapacity);
+  const queue = queueOptions(operator, options);
+  return boundedQueue<T>({
+    operator,
+    capacity: initialCapacity,
+    overflow,
+    ...queue,
+    control: adaptiveCapacity({
+      minCapacity,
+      maxCapacity,
+      targetLatency,
+      percentile,
+      interval,
+      decrease,
+      increase,
+      scheduler: queue.scheduler,
+      onCapacity,
+    }),
+  });
+}
+
+/** A positive finite number that also passes `ok`, or `fallback` when undefined. */
+function factor(
+  operator: string,
+  option: string,
+  value: unknown,
+  fallback: number,
+  expected: string,
+  ok: (n: number) => boolean,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') fail(operator, option, expected, value, 'type');
+  if (!(Number.isFinite(value) && value > 0 && ok(value))) fail(operator, option, expected, value, 'range');
+  return value;
+}
+
+function capacityListener(operator: string, value: unknown): ((capacity: number) => void) | undefined {
+  if (value === undefined) return undefined;
+  observerOrFunction(operator, 'onCapacity', value);
+  if (typeof value === 'function') return value as (capacity: number) => void;
+  const observer = value as Partial<Observer<number>>;
+  if (typeof observer.next !== 'function') return undefined;
+  return (capacity) => observer.next!(capacity);
+}
