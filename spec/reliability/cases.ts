@@ -1,0 +1,141 @@
+/**
+ * The operators under test in spec/reliability, described once so every suite (laws, re-entrancy, fuzzing, throwing
+ * callbacks, retention, soak) covers the same list. Adding a queue operator to the library means adding it here.
+ */
+import { VirtualTimeScheduler } from 'rxjs';
+import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
+import { QueueMetrics, bufferBounded, dropOnFull, shedByPriority, throttleTokenBucket } from '../../src/index.js';
+import type { DemandInput, DropReason, Dropped } from '../../src/index.js';
+import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
+
+/** A virtual clock whose time moves only when told, with the pending actions visible (`actions`). */
+export class Clock extends VirtualTimeScheduler {
+  constructor() {
+    super(undefined, Infinity);
+  }
+
+  /** Runs every action due within `ms` from now, then sets the clock to now + ms. */
+  advance(ms: number): void {
+    const target = this.frame + ms;
+    this.maxFrames = target;
+    this.flush();
+    this.frame = target;
+  }
+}
+
+/** What a subject is built with in the law and retention suites. */
+export interface Wiring<T> {
+  capacity: number;
+  /** Undefined for operators without a demand option. */
+  demand: DemandInput | undefined;
+  onDrop: (drop: Dropped<T>) => void;
+  metrics: QueueMetrics;
+  scheduler: SchedulerLike;
+}
+
+export interface Case {
+  name: string;
+  /** True if the operator takes `demand` (and so obeys request(n)). */
+  demand: boolean;
+  /** True if the operator takes `metrics`. */
+  metrics: boolean;
+  /** Emission order it promises: 'fifo' overall, or FIFO within a priority (`priorityOf`). */
+  order: 'fifo' | 'priority';
+  /** Drop reasons that may appear before the stream ends (terminal reasons 'error' and 'cancelled' are always allowed). */
+  reasons: readonly DropReason[];
+  /** Most values it may hold at once for a given capacity. */
+  bound(capacity: number): number;
+  build<T>(wiring: Wiring<T>): MonoTypeOperatorFunction<T>;
+}
+
+/** Priority used for shedByPriority subjects: three levels. */
+export const priorityOf = (value: unknown): number => (typeof value === 'number' ? value % 3 : 0);
+
+/** A deterministic random() for earlyDrop: a fixed LCG, so runs are reproducible from the fast-check seed alone. */
+export function lcg(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const queueWiring = <T>(w: Wiring<T>) => ({
+  capacity: w.capacity,
+  onDrop: w.onDrop,
+  metrics: w.metrics,
+  scheduler: w.scheduler,
+  ...(w.demand === undefined ? {} : { demand: w.demand }),
+});
+
+const queue = (name: string, reasons: readonly DropReason[], build: Case['build']): Case => ({
+  name,
+  demand: true,
+  metrics: true,
+  order: 'fifo',
+  reasons,
+  bound: (capacity) => capacity,
+  build,
+});
+
+/** Every queue operator of the library, with each overflow policy and mode as its own subject. */
+export const CASES: readonly Case[] = [
+  queue('bufferBounded', [], (w) => bufferBounded(queueWiring(w))),
+  ...(['drop-incoming', 'drop-oldest', 'drop-newest', 'drop-buffer'] as const).map((overflow) =>
+    queue(`dropOnFull ${overflow}`, [overflow === 'drop-incoming' ? 'overflow' : 'evicted'], (w) =>
+      dropOnFull({ ...queueWiring(w), overflow }),
+    ),
+  ),
+  queue('dropOnFull earlyDrop', ['early', 'evicted'], (w) =>
+    dropOnFull({ ...queueWiring(w), overflow: 'drop-oldest', earlyDrop: (f) => f * f, random: lcg(w.capacity) }),
+  ),
+  {
+    ...queue('shedByPriority', ['evicted', 'overflow'], (w) =>
+      shedByPriority({ ...queueWiring(w), priority: priorityOf }),
+    ),
+    order: 'priority',
+  },
+  ...(['drop-incoming', 'drop-oldest'] as const).map((overflow) =>
+    queue(`adaptiveBuffer ${overflow}`, ['overflow', 'evicted'], (w) => {
+      const { capacity, ...rest } = queueWiring(w);
+      return adaptiveBuffer({
+        ...rest,
+        minCapacity: 1,
+        maxCapacity: capacity,
+        targetLatency: 2,
+        interval: 3,
+        overflow,
+      });
+    }),
+  ),
+  ...(['shape', 'drop', 'error'] as const).map((mode): Case => ({
+    name: `throttleTokenBucket ${mode}`,
+    demand: false,
+    metrics: false,
+    order: 'fifo',
+    reasons: mode === 'shape' ? ['overflow', 'expired'] : mode === 'drop' ? ['rate'] : [],
+    bound: (capacity) => (mode === 'shape' ? capacity : 0),
+    build: (w) =>
+      throttleTokenBucket({
+        rate: 1,
+        per: 2,
+        burst: 2,
+        mode,
+        capacity: w.capacity,
+        onDrop: w.onDrop,
+        scheduler: w.scheduler,
+        ...(mode === 'shape' ? { maxWait: 7 } : {}),
+      }),
+  })),
+];
+
+/** Only the operators that obey request(n). */
+export const DEMAND_CASES = CASES.filter((s) => s.demand);
+
+/** Runs per property: env PROPERTY_RUNS, else `fallback`. */
+export function propertyRuns(fallback: number): number {
+  const n = Number(process.env['PROPERTY_RUNS']);
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+export const DEEP = process.env['DEEP'] === '1';
