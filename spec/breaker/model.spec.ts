@@ -185,7 +185,12 @@ function runModel(
     const startedAt = now;
     const { generation } = admission;
     const { outcome, duration } = command;
-    const timesOut = c.callTimeout !== undefined && (outcome === 'hang' || duration >= c.callTimeout);
+    // the guard schedules its timeout after subscribing: a source's own end at exactly callTimeout (scheduled during
+    // subscribe) comes first, the test's unsubscribe at exactly callTimeout (scheduled after) comes after
+    const cancels = outcome === 'cancel' || outcome === 'valueCancel';
+    const timesOut =
+      c.callTimeout !== undefined &&
+      (outcome === 'hang' || duration > c.callTimeout || (cancels && duration === c.callTimeout));
     const finish = (result: Result, seen: string) => (at: number) => {
       calls[i] = seen;
       model.settle(generation, result, startedAt, at);

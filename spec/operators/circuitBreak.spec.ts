@@ -175,10 +175,10 @@ describe('circuitBreak', () => {
       });
     });
 
-    it('does not time out a call that ends before callTimeout', () => {
+    it('does not time out a call that ends exactly at callTimeout (only a call running longer)', () => {
       testScheduler().run(({ cold, expectObservable }) => {
         const breaker = new CircuitBreaker({ failureThreshold: 1, callTimeout: 3 });
-        expectObservable(cold('--(a|)').pipe(circuitBreak(breaker))).toBe('--(a|)');
+        expectObservable(cold('---(a|)').pipe(circuitBreak(breaker))).toBe('---(a|)');
         expectObservable(breaker.state$).toBe('c', S);
       });
     });

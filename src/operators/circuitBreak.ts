@@ -1,9 +1,17 @@
 import { Observable } from 'rxjs';
-import type { MonoTypeOperatorFunction } from 'rxjs';
+import type {
+  MonoTypeOperatorFunction,
+  SchedulerAction,
+  SchedulerLike,
+  Subscriber,
+  Subscription,
+  Unsubscribable,
+} from 'rxjs';
 import { CircuitBreaker, admitCall, breakerInternals, breakerSettings, settleCall } from '../breaker/CircuitBreaker.js';
 import type { CallResult, CircuitBreakerOptions } from '../breaker/CircuitBreaker.js';
 import { CallTimeoutError } from '../errors.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
+import type { SourceHandlers } from '../internal/subscriber.js';
 
 /**
  * Guards an observable with a circuit breaker: each subscription is one call, refused at once while the circuit is
@@ -56,58 +64,105 @@ export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions)
     shared = new CircuitBreaker(breaker);
   }
   const { timed, scheduler, settings } = breakerInternals(shared);
-  const { callTimeout, isFailure } = settings;
+  const guard: Guard = {
+    breaker: shared,
+    scheduler,
+    timed,
+    callTimeout: settings.callTimeout,
+    isFailure: settings.isFailure,
+  };
 
   return (source) =>
     new Observable<T>((subscriber) => {
       const generation = admitCall(shared);
       if (typeof generation !== 'number') {
         subscriber.error(generation);
-        return;
+        return undefined;
       }
-      const startedAt = timed ? scheduler.now() : 0;
-      let emitted = false;
-      let settled = false;
-      const end = (result: CallResult): void => {
-        settled = true;
-        settleCall(shared, generation, result, startedAt);
-      };
-
-      const upstream = new SourceSubscriber<T>(subscriber, {
-        next: (value) => {
-          emitted = true;
-          subscriber.next(value);
-        },
-        error: (error) => {
-          let failed: boolean;
-          try {
-            failed = isFailure === undefined || isFailure(error);
-          } catch (thrown) {
-            end('failure');
-            subscriber.error(thrown);
-            return;
-          }
-          end(failed ? 'failure' : 'ignored');
-          subscriber.error(error);
-        },
-        complete: () => {
-          end('success');
-          subscriber.complete();
-        },
-      });
-      if (callTimeout !== undefined) {
-        subscriber.add(
-          scheduler.schedule(() => {
-            if (settled) return;
-            upstream.unsubscribe();
-            end('timeout');
-            subscriber.error(new CallTimeoutError(`circuitBreak: call timed out after ${callTimeout} ms`, callTimeout));
-          }, callTimeout),
-        );
-      }
-      source.subscribe(upstream);
-      return () => {
-        if (!settled) end(emitted ? 'success' : 'none');
-      };
+      const call = new Call<T>(guard, subscriber, generation, timed ? scheduler.now() : 0);
+      call.start(source);
+      return call;
     });
+}
+
+/** What a guarded subscription shares: the breaker and the settings the operator reads per call. */
+interface Guard {
+  breaker: CircuitBreaker;
+  scheduler: SchedulerLike;
+  timed: boolean;
+  callTimeout: number | undefined;
+  isFailure: ((error: unknown) => boolean) | undefined;
+}
+
+/**
+ * One call: the handlers its source subscriber reports to, and its teardown. A class rather than closures, so a call
+ * allocates one object and no functions.
+ */
+class Call<T> implements SourceHandlers<T>, Unsubscribable {
+  private emitted = false;
+  private settled = false;
+  private upstream: Subscription | undefined;
+
+  constructor(
+    private readonly guard: Guard,
+    private readonly subscriber: Subscriber<T>,
+    private readonly generation: number,
+    private readonly startedAt: number,
+  ) {}
+
+  start(source: Observable<T>): void {
+    const upstream = new SourceSubscriber<T>(this.subscriber, this);
+    this.upstream = upstream;
+    source.subscribe(upstream);
+    // A call that ended while subscribing (a synchronous source) needs no timer. Scheduling after subscribe also means
+    // a source ending exactly at callTimeout ends before the timer: only a call running longer times out.
+    const { callTimeout, scheduler } = this.guard;
+    if (callTimeout !== undefined && !this.settled) this.subscriber.add(scheduler.schedule(timeOut, callTimeout, this));
+  }
+
+  next(value: T): void {
+    this.emitted = true;
+    this.subscriber.next(value);
+  }
+
+  error(error: unknown): void {
+    const { isFailure } = this.guard;
+    let failed: boolean;
+    try {
+      failed = isFailure === undefined || isFailure(error);
+    } catch (thrown) {
+      this.end('failure');
+      this.subscriber.error(thrown);
+      return;
+    }
+    this.end(failed ? 'failure' : 'ignored');
+    this.subscriber.error(error);
+  }
+
+  complete(): void {
+    this.end('success');
+    this.subscriber.complete();
+  }
+
+  timeOut(): void {
+    if (this.settled) return;
+    this.upstream?.unsubscribe();
+    this.end('timeout');
+    const { callTimeout } = this.guard;
+    this.subscriber.error(new CallTimeoutError(`circuitBreak: call timed out after ${callTimeout} ms`, callTimeout!));
+  }
+
+  /** Teardown: a call unsubscribed before it ended succeeded if it emitted, else it counts as neither. */
+  unsubscribe(): void {
+    if (!this.settled) this.end(this.emitted ? 'success' : 'none');
+  }
+
+  private end(result: CallResult): void {
+    this.settled = true;
+    settleCall(this.guard.breaker, this.generation, result, this.startedAt);
+  }
+}
+
+function timeOut(this: SchedulerAction<Call<unknown>>, call?: Call<unknown>): void {
+  call!.timeOut();
 }
