@@ -6,6 +6,7 @@ import { SourceSubscriber } from '../internal/subscriber.js';
 import {
   callback,
   checkOptions,
+  fail,
   nonNegativeNumber,
   observerOrFunction,
   oneOf,
@@ -16,6 +17,7 @@ import {
 import { RingBuffer } from '../queue/RingBuffer.js';
 import type { DropHandler, DropReason } from '../types.js';
 import { TokenBucket } from './tokenBucket.js';
+import type { TokenBucketStore, TokenGrant } from './tokenBucket.js';
 
 /** What {@link throttleTokenBucket} does with a value the bucket cannot pay for yet. */
 export type ThrottleMode = 'shape' | 'drop' | 'error';
@@ -48,9 +50,15 @@ export interface ThrottleTokenBucketOptions<T> {
   onDrop?: DropHandler<T>;
   /** The clock tokens accrue by, and where timers run. Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
+  /**
+   * Where the tokens live. Default: a bucket of this subscription's own, in memory, decided synchronously. With a store
+   * (e.g. `memoryTokenBucketStore()`, or `redisTokenBucketStore` from `rxjs-backpressure/redis`), every subscription
+   * given it shares its one bucket, and values are decided one at a time, in arrival order: see the operator's notes.
+   */
+  store?: TokenBucketStore;
 }
 
-const OPTION_KEYS = ['rate', 'per', 'burst', 'mode', 'cost', 'capacity', 'maxWait', 'onDrop', 'scheduler'] as const;
+const OPTION_KEYS = ['rate', 'per', 'burst', 'mode', 'cost', 'capacity', 'maxWait', 'onDrop', 'scheduler', 'store'] as const;
 
 /** Validated options, shared by every subscription. */
 interface Settings<T> {
@@ -63,6 +71,7 @@ interface Settings<T> {
   maxWait: number | undefined;
   onDrop: DropHandler<T> | undefined;
   scheduler: SchedulerLike;
+  store: TokenBucketStore | undefined;
 }
 
 const operator = 'throttleTokenBucket';
@@ -139,10 +148,16 @@ export function throttleTokenBucket<T>(options: ThrottleTokenBucketOptions<T>): 
     maxWait: options.maxWait === undefined ? undefined : nonNegativeNumber(operator, 'maxWait', options.maxWait),
     onDrop: options.onDrop,
     scheduler: options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, options.scheduler),
+    store: options.store === undefined ? undefined : storeOption(options.store),
   };
   return (source) =>
     new Observable<T>((destination) => {
-      const run = settings.mode === 'shape' ? new Shaper(settings, destination) : new Limiter(settings, destination);
+      const run =
+        settings.store !== undefined
+          ? new StoreRun(settings, settings.store, destination)
+          : settings.mode === 'shape'
+            ? new Shaper(settings, destination)
+            : new Limiter(settings, destination);
       source.subscribe(
         new SourceSubscriber<T>(destination, {
           next: (value) => run.arrive(value),
@@ -152,6 +167,13 @@ export function throttleTokenBucket<T>(options: ThrottleTokenBucketOptions<T>): 
       );
       return () => run.teardown();
     });
+}
+
+function storeOption(store: unknown): TokenBucketStore {
+  if (typeof store !== 'object' || store === null || typeof (store as TokenBucketStore).take !== 'function') {
+    fail(operator, 'store', 'a TokenBucketStore (with take())', store, 'type');
+  }
+  return store as TokenBucketStore;
 }
 
 /** What both modes share per subscription: the bucket, costs and drop reporting. */
@@ -469,5 +491,195 @@ class Shaper<T> extends BucketRun<T> {
     visit(line.head.value);
     this.costs?.clear();
     this.queued.clear(visit);
+  }
+}
+
+/** A value waiting for its turn to ask the store. */
+interface Asking<T> {
+  readonly value: T;
+  /** Its cost in tokens. */
+  readonly tokens: number;
+  /** Arrival time (read only with `maxWait`). */
+  readonly arrived: number;
+}
+
+/**
+ * The head of the line in store mode. `idle`: none (the next one comes from the queue). `asking`: the store's answer
+ * is awaited. `waiting`: refused in mode 'shape', a timer asks again (or expires the head). `due`: that timer fired.
+ */
+type Turn<T> =
+  | { readonly state: 'idle' }
+  | { readonly state: 'asking'; readonly head: Asking<T> }
+  | { readonly state: 'waiting'; readonly head: Asking<T>; readonly timer: Subscription; readonly expires: boolean }
+  | { readonly state: 'due'; readonly head: Asking<T>; readonly expires: boolean };
+
+const IDLE: { readonly state: 'idle' } = { state: 'idle' };
+
+function isPromiseLike(answer: unknown): answer is PromiseLike<TokenGrant> {
+  return typeof (answer as PromiseLike<TokenGrant> | null)?.then === 'function';
+}
+
+/**
+ * Any mode, with a `store`: values ask the store one at a time, in arrival order. A synchronous store is answered in
+ * the same instant; a promise keeps the next values queued (up to `capacity`) until it settles.
+ */
+class StoreRun<T> extends BucketRun<T> {
+  private turn: Turn<T> = IDLE;
+  private readonly queued: RingBuffer<Asking<T>> = new RingBuffer<Asking<T>>();
+  private upstreamDone = false;
+  private pumping = false;
+
+  constructor(
+    settings: Settings<T>,
+    private readonly store: TokenBucketStore,
+    destination: Subscriber<T>,
+  ) {
+    super(settings, destination);
+  }
+
+  arrive(value: T): void {
+    const units = this.settings.cost === undefined ? this.unitCost : this.unitsOf(value);
+    if (units < 0) return;
+    const tokens = units / this.settings.per;
+    if (this.settings.mode !== 'shape' && tokens > this.settings.burst) {
+      this.refuse(value, Infinity);
+      return;
+    }
+    const held = this.queued.size + (this.turn.state === 'idle' ? 0 : 1);
+    if (held >= this.settings.capacity) {
+      this.drop(value, 'overflow');
+      return;
+    }
+    this.queued.push({ value, tokens, arrived: this.settings.maxWait === undefined ? 0 : this.scheduler.now() });
+    this.pump();
+  }
+
+  /** Asks the store for the head, and for the values behind it while answers come synchronously. */
+  private pump(): void {
+    if (this.pumping) return; // a re-entrant arrival: the loop below picks it up
+    this.pumping = true;
+    try {
+      while (!this.terminated) {
+        const turn = this.turn;
+        let head: Asking<T>;
+        if (turn.state === 'due') {
+          head = turn.head;
+          if (turn.expires) {
+            this.turn = IDLE;
+            this.drop(head.value, 'expired');
+            continue;
+          }
+        } else if (turn.state === 'idle' && this.queued.size > 0) {
+          head = this.queued.shift();
+          if (this.expired(head)) {
+            this.drop(head.value, 'expired');
+            continue;
+          }
+        } else {
+          break;
+        }
+        this.turn = { state: 'asking', head };
+        let answer: TokenGrant | PromiseLike<TokenGrant>;
+        try {
+          answer = this.store.take({ ...this.bucketShape(), tokens: head.tokens, now: this.scheduler.now() });
+        } catch (error) {
+          this.fail(error);
+          break;
+        }
+        if (isPromiseLike(answer)) {
+          answer.then(
+            (grant) => this.answered(head, grant),
+            (error: unknown) => {
+              if (this.turn.state === 'asking' && this.turn.head === head) this.fail(error);
+            },
+          );
+          break;
+        }
+        this.decide(head, answer);
+      }
+      if (!this.terminated && this.upstreamDone && this.turn.state === 'idle' && this.queued.size === 0) this.finish();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private bucketShape(): { rate: number; per: number; burst: number } {
+    const { rate, per, burst } = this.settings;
+    return { rate, per, burst };
+  }
+
+  private expired(head: Asking<T>): boolean {
+    const { maxWait } = this.settings;
+    return maxWait !== undefined && this.scheduler.now() - head.arrived >= maxWait;
+  }
+
+  private answered(head: Asking<T>, grant: TokenGrant): void {
+    const turn = this.turn;
+    if (this.terminated || turn.state !== 'asking' || turn.head !== head) return;
+    this.decide(head, grant);
+    this.pump();
+  }
+
+  /** Acts on the store's answer for `head`: emit it, drop it, error, or wait and ask again (mode 'shape'). */
+  private decide(head: Asking<T>, grant: TokenGrant): void {
+    if (typeof grant !== 'object' || grant === null || typeof grant.granted !== 'boolean') {
+      this.fail(new TypeError(`${operator}: store.take must answer { granted, retryAfter? }, got ${String(grant)}`), head.value);
+      return;
+    }
+    if (grant.granted) {
+      this.turn = IDLE;
+      this.destination.next(head.value);
+      return;
+    }
+    const retryAfter = grant.retryAfter >= 0 ? grant.retryAfter : 0;
+    if (this.settings.mode !== 'shape') {
+      this.turn = IDLE;
+      this.refuse(head.value, retryAfter);
+      return;
+    }
+    let delay = retryAfter;
+    let expires = false;
+    const { maxWait } = this.settings;
+    if (maxWait !== undefined) {
+      const expiresIn = head.arrived + maxWait - this.scheduler.now();
+      if (expiresIn <= delay) {
+        delay = expiresIn > 0 ? expiresIn : 0;
+        expires = true;
+      }
+    }
+    const timer = this.scheduler.schedule(() => {
+      const turn = this.turn;
+      if (turn.state !== 'waiting' || turn.head !== head) return;
+      this.turn = { state: 'due', head, expires };
+      this.pump();
+    }, delay);
+    this.turn = { state: 'waiting', head, timer, expires };
+  }
+
+  private refuse(value: T, retryAfter: number): void {
+    if (this.settings.mode === 'drop') {
+      this.drop(value, 'rate');
+      return;
+    }
+    this.fail(
+      new RateLimitExceededError(
+        `${operator}: rate limit exceeded, the token bucket cannot pay for this value (retry after ${retryAfter} ms)`,
+        retryAfter,
+      ),
+      value,
+    );
+  }
+
+  upstreamComplete(): void {
+    this.upstreamDone = true;
+    if (this.turn.state === 'idle' && this.queued.size === 0) this.finish();
+  }
+
+  protected release(visit: (value: T) => void): void {
+    const turn = this.turn;
+    this.turn = IDLE;
+    if (turn.state === 'waiting') turn.timer.unsubscribe();
+    if (turn.state !== 'idle') visit(turn.head.value);
+    this.queued.clear((waiting) => visit(waiting.value));
   }
 }

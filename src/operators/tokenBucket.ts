@@ -66,3 +66,78 @@ export class TokenBucket {
     this.spent = 0;
   }
 }
+
+/** One request to a {@link TokenBucketStore}: take `tokens` from the bucket described by `rate`, `per` and `burst`. */
+export interface TokenRequest {
+  /** The cost of one value, a finite number >= 0. Above `burst` it is granted when the bucket is full, into debt. */
+  readonly tokens: number;
+  /** Tokens added per `per` ms. */
+  readonly rate: number;
+  /** The period of `rate`, in ms. */
+  readonly per: number;
+  /** Bucket size in tokens; a bucket nobody has used yet is full. */
+  readonly burst: number;
+  /** The asking operator's `scheduler.now()`. A store shared between processes uses its own clock instead. */
+  readonly now: number;
+}
+
+/** A store's answer: the tokens were taken, or they were not and the bucket can pay `retryAfter` ms from now at the soonest. */
+export type TokenGrant = { readonly granted: true } | { readonly granted: false; readonly retryAfter: number };
+
+/**
+ * Where the tokens of a `throttleTokenBucket` live when they are shared: one bucket, used by every subscription (in
+ * any process) that asks it. `take` answers at once (a local bucket) or with a promise (a remote one, e.g.
+ * `redisTokenBucketStore` from `rxjs-backpressure/redis`); it must take the tokens and decide atomically. A store that
+ * cannot reach its bucket should answer by its own policy rather than reject; a rejection errors the stream.
+ */
+export interface TokenBucketStore {
+  take(request: TokenRequest): TokenGrant | PromiseLike<TokenGrant>;
+}
+
+const GRANTED: TokenGrant = { granted: true };
+
+/**
+ * A token bucket in this process's memory, shared by every `throttleTokenBucket` given it as `store`: answers
+ * synchronously, on the clock of the asking operator's scheduler (`request.now`), with the exact arithmetic of
+ * {@link TokenBucket}.
+ *
+ * ```
+ * store = memoryTokenBucketStore()
+ * a:       -x-y----|            a.pipe(throttleTokenBucket({ rate: 1, per: 4, burst: 1, mode: 'drop', store }))
+ * b:       --u--v--|            b.pipe(... the same store ...)
+ * outputs: -x---v--|            one bucket: x is paid for, y and u are dropped, v is paid for 4 frames after x
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { memoryTokenBucketStore, throttleTokenBucket } from 'rxjs-backpressure';
+ *
+ * // Uploads and downloads share one budget of 10 requests a second.
+ * const store = memoryTokenBucketStore();
+ * const limit = <T>() => throttleTokenBucket<T>({ rate: 10, burst: 10, store });
+ * merge(uploads$.pipe(limit()), downloads$.pipe(limit())).subscribe(send);
+ * ```
+ *
+ * @see throttleTokenBucket
+ */
+export function memoryTokenBucketStore(): TokenBucketStore {
+  let bucket: TokenBucket | undefined;
+  let burst = NaN;
+  return {
+    take(request: TokenRequest): TokenGrant {
+      const { rate, per, now } = request;
+      if (bucket === undefined || bucket.rate !== rate || bucket.per !== per || burst !== request.burst) {
+        bucket = new TokenBucket(rate, per, request.burst);
+        burst = request.burst;
+      }
+      const units = request.tokens * per;
+      const need = units < bucket.size ? units : bucket.size;
+      const level = bucket.level(now);
+      if (level >= need) {
+        bucket.take(units);
+        return GRANTED;
+      }
+      return { granted: false, retryAfter: bucket.waitFor(need, level) };
+    },
+  };
+}
