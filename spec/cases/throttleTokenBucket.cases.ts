@@ -1,0 +1,58 @@
+import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
+import type { MarbleCase } from './types.js';
+
+export const throttleTokenBucketCases: MarbleCase[] = [
+  {
+    // One token per 5 frames, bucket of 2, full at subscription. a and b spend both tokens; c (0.2 tokens) and d
+    // (0.4) cannot pay. By e at 9 the bucket holds 1.4, e pays, f (0.6) cannot. By 18 the bucket is full again (2),
+    // so g and h (1.2 left by 19) both pass.
+    id: 'throttleTokenBucket',
+    title: 'Bursts up to the bucket size, then the rate; the rest is dropped',
+    operator: 'throttleTokenBucket',
+    call: "throttleTokenBucket({ rate: 1, per: 5, burst: 2, mode: 'drop' })",
+    lanes: {
+      source: '-abcd----ef-------gh|',
+      output: '-ab------e--------gh|',
+      drops: '---cd-----f',
+    },
+    captions: { drops: "reason 'rate'" },
+    subscription: '^-------------------!',
+    build: (h) => {
+      const drops = h.drops();
+      const output = h
+        .source()
+        .pipe(
+          throttleTokenBucket({
+            rate: 1,
+            per: 5,
+            burst: 2,
+            mode: 'drop',
+            onDrop: drops.onDrop,
+            scheduler: h.scheduler,
+          }),
+        );
+      return { output, drops: drops.values };
+    },
+  },
+  {
+    // Shape mode delays instead: a spends the one token, b waits until the next one is due (1 + 4), c until 9, and the
+    // completion waits for c.
+    id: 'throttleTokenBucket-shape',
+    title: 'Shape mode delays values until a token is due',
+    operator: 'throttleTokenBucket',
+    call: 'throttleTokenBucket({ rate: 1, per: 4, burst: 1 })',
+    lanes: {
+      source: '-(abc)|',
+      output: '-a---b---(c|)',
+      drops: '-',
+    },
+    subscription: '^-----!',
+    build: (h) => {
+      const drops = h.drops();
+      const output = h
+        .source()
+        .pipe(throttleTokenBucket({ rate: 1, per: 4, burst: 1, onDrop: drops.onDrop, scheduler: h.scheduler }));
+      return { output, drops: drops.values };
+    },
+  },
+];
