@@ -58,7 +58,18 @@ export interface ThrottleTokenBucketOptions<T> {
   store?: TokenBucketStore;
 }
 
-const OPTION_KEYS = ['rate', 'per', 'burst', 'mode', 'cost', 'capacity', 'maxWait', 'onDrop', 'scheduler', 'store'] as const;
+const OPTION_KEYS = [
+  'rate',
+  'per',
+  'burst',
+  'mode',
+  'cost',
+  'capacity',
+  'maxWait',
+  'onDrop',
+  'scheduler',
+  'store',
+] as const;
 
 /** Validated options, shared by every subscription. */
 interface Settings<T> {
@@ -623,7 +634,10 @@ class StoreRun<T> extends BucketRun<T> {
   /** Acts on the store's answer for `head`: emit it, drop it, error, or wait and ask again (mode 'shape'). */
   private decide(head: Asking<T>, grant: TokenGrant): void {
     if (typeof grant !== 'object' || grant === null || typeof grant.granted !== 'boolean') {
-      this.fail(new TypeError(`${operator}: store.take must answer { granted, retryAfter? }, got ${String(grant)}`), head.value);
+      this.fail(
+        new TypeError(`${operator}: store.take must answer { granted, retryAfter? }, got ${String(grant)}`),
+        head.value,
+      );
       return;
     }
     if (grant.granted) {
