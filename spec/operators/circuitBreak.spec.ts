@@ -5,6 +5,7 @@ import type { CircuitBreakerOptions } from '../../src/breaker/CircuitBreaker.js'
 import { isCallTimeoutError, isCircuitOpenError } from '../../src/errors.js';
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
 import { testScheduler } from '../helpers/marbles.js';
+import type { RunHelpers } from 'rxjs/testing';
 
 /** State letters for state$ marbles. */
 const S = { c: 'closed', o: 'open', h: 'half-open', i: 'isolated' } as const;
@@ -36,7 +37,49 @@ function perRequest(
   return requests.pipe(mergeMap((k) => calls[k]!.pipe(catchError(onError))));
 }
 
+/** Runs a marble test, then the check the callback returned (for values recorded while the scheduler ran). */
+function runThen(callback: (helpers: RunHelpers) => () => void): void {
+  testScheduler().run(callback)();
+}
+
 describe('circuitBreak', () => {
+  describe('the documented diagrams', () => {
+    it('circuitBreak: per request through one shared breaker', () => {
+      testScheduler().run(({ cold, hot, expectObservable }) => {
+        const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 5 });
+        const g = circuitBreak<string>(breaker);
+        const failing = cold('-#');
+        const calls = {
+          a: failing.pipe(g),
+          b: failing.pipe(g),
+          c: failing.pipe(g),
+          d: failing.pipe(g),
+          e: cold('-(v|)').pipe(g),
+        };
+        const requests = hot('-a--b--c-d--e-----|');
+        const expected = '    --X--X-R-R---v----|';
+        const state = '       c----o----h--c----';
+        expectObservable(perRequest(requests, calls)).toBe(expected);
+        expectObservable(breaker.state$).toBe(state, S);
+      });
+    });
+
+    it('CircuitBreaker: open on three failures, half-open after resetTimeout, closed by a trial', () => {
+      runThen(({ cold, hot, expectObservable }) => {
+        const breaker = new CircuitBreaker({ failureThreshold: 3, resetTimeout: 10 });
+        const g = circuitBreak<string>(breaker);
+        const calls = { x: cold('#').pipe(g), r: cold('(r|)').pipe(g), o: cold('(o|)').pipe(g) };
+        const open = retryAfters();
+        const requests = hot('-x-x-x---r-------o-o-|');
+        const expected = '    -X-X-X---R-------o-o-|';
+        const state = '       c----o---------h-c---';
+        expectObservable(perRequest(requests, calls, open.verdict)).toBe(expected);
+        expectObservable(breaker.state$).toBe(state, S);
+        return () => expect(open.seen).toEqual([6]);
+      });
+    });
+  });
+
   describe('one subscription is one call', () => {
     it('passes values, completion and the subscription through while closed', () => {
       testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
@@ -57,7 +100,7 @@ describe('circuitBreak', () => {
     });
 
     it('opens when the failure threshold is exactly reached; the next call fails fast without subscribing', () => {
-      testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      runThen(({ cold, hot, expectObservable, expectSubscriptions }) => {
         const breaker = new CircuitBreaker({ failureThreshold: 3, resetTimeout: 10 });
         const failing = cold('-#');
         const x = failing.pipe(circuitBreak(breaker));
@@ -121,7 +164,7 @@ describe('circuitBreak', () => {
     });
 
     it('while open errors at once with CircuitOpenError carrying retryAfter, and does not subscribe upstream', () => {
-      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      runThen(({ cold, expectObservable, expectSubscriptions }) => {
         const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 30 });
         const failing = cold('--#');
         failing
@@ -331,7 +374,7 @@ describe('circuitBreak', () => {
 
   describe('half-open', () => {
     it('admits one trial call after resetTimeout; extra calls fail fast; the trial success closes', () => {
-      testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      runThen(({ cold, hot, expectObservable, expectSubscriptions }) => {
         const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 5 });
         const g = circuitBreak<string>(breaker);
         const trial = cold('--(t|)');
@@ -463,7 +506,7 @@ describe('circuitBreak', () => {
 
   describe('manual control', () => {
     it('isolate() refuses every call with retryAfter Infinity until reset()', () => {
-      testScheduler().run(({ cold, hot, expectObservable }) => {
+      runThen(({ cold, hot, expectObservable }) => {
         const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 5 });
         const g = circuitBreak<string>(breaker);
         const calls = {

@@ -234,18 +234,27 @@ export function breakerSettings(operator: string, options: CircuitBreakerOptions
  * `callTimeout` so a hung trial fails instead.
  *
  * ```
- * calls:   -x-x-x----------------o--o-   (x fails, o succeeds; failureThreshold 3, resetTimeout 10)
- * state$:  c----o---------h------c----   (c closed, o open, h half-open)
+ * calls:   -x-x-x---r-------o-o-   x fails, o succeeds, r is refused (CircuitOpenError, retryAfter 6)
+ * state$:  c----o---------h-c---   c closed, o open, h half-open
+ *          (failureThreshold: 3, resetTimeout: 10)
  * ```
  *
  * ## Example
  * ```ts
+ * import { from } from 'rxjs';
  * import { CircuitBreaker, circuitBreak } from 'rxjs-backpressure';
  *
- * const payments = new CircuitBreaker({ failureRateThreshold: 0.5, slidingWindow: { kind: 'time', duration: 10_000 },
- *   minimumCalls: 20, callTimeout: 2_000, resetTimeout: 15_000 });
- * payments.state$.subscribe((state) => log.info(`payments circuit ${state}`));
+ * const payments = new CircuitBreaker({
+ *   failureRateThreshold: 0.5,
+ *   slidingWindow: { kind: 'time', duration: 10_000 },
+ *   minimumCalls: 20,
+ *   callTimeout: 2_000,
+ *   resetTimeout: 15_000,
+ *   initialState: loadSavedState(), // a CircuitBreakerSnapshot from toJSON(), or undefined
+ * });
+ * payments.state$.subscribe((state) => console.log(`payments circuit ${state}`));
  * const charge = (order: Order) => from(api.charge(order)).pipe(circuitBreak(payments));
+ * process.on('SIGTERM', () => saveState(payments.toJSON()));
  * ```
  *
  * @param options the thresholds, window and timings; see {@link CircuitBreakerOptions}

@@ -29,10 +29,11 @@ import type { SourceHandlers } from '../internal/subscriber.js';
  * Given options, it creates one breaker that every subscription through this operator shares.
  *
  * ```
- * calls (per request in mergeMap, failureThreshold 2, resetTimeout 5):
- * request:  -a--b--c--d------e--
- * upstream:  #  #           (e)|
- * output:   -#--#--O--O------e|      (# upstream error, O CircuitOpenError without subscribing upstream)
+ * requests: -a--b--c-d--e-----   one call each, through one shared breaker
+ * calls:     a: -#  b: -#   e: -(v|)
+ * output:   --X--X-R-R---v----   X the call's own error, R CircuitOpenError (upstream not subscribed)
+ * state$:   c----o----h--c----   c closed, o open, h half-open
+ *           (failureThreshold: 2, resetTimeout: 5)
  * ```
  *
  * ## Example
