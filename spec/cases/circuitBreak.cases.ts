@@ -12,7 +12,7 @@ export const circuitBreakCases: MarbleCase[] = [
     id: 'circuitBreak',
     title: 'Two failures open the circuit; calls fail fast until a trial call succeeds',
     operator: 'circuitBreak',
-    call: 'circuitBreak(breaker)   breaker: failureThreshold 2, resetTimeout 10',
+    call: 'circuitBreak(new CircuitBreaker({ failureThreshold: 2, resetTimeout: 10 }))',
     lanes: {
       request: '-a--b--c--d------e--',
       output: '-F--F--O--O------e--',
@@ -23,7 +23,8 @@ export const circuitBreakCases: MarbleCase[] = [
       state: { c: 'closed', o: 'open', h: 'half-open' },
     },
     notes: [
-      'F: the call failed (upstream error)   O: refused with CircuitOpenError',
+      'F: the call failed (upstream error)',
+      'O: refused at once with CircuitOpenError (upstream not called)',
       'state: c = closed, o = open, h = half-open',
     ],
     build: (h) => {

@@ -19,18 +19,16 @@ export const throttleTokenBucketCases: MarbleCase[] = [
     subscription: '^-------------------!',
     build: (h) => {
       const drops = h.drops();
-      const output = h
-        .source()
-        .pipe(
-          throttleTokenBucket({
-            rate: 1,
-            per: 5,
-            burst: 2,
-            mode: 'drop',
-            onDrop: drops.onDrop,
-            scheduler: h.scheduler,
-          }),
-        );
+      const output = h.source().pipe(
+        throttleTokenBucket({
+          rate: 1,
+          per: 5,
+          burst: 2,
+          mode: 'drop',
+          onDrop: drops.onDrop,
+          scheduler: h.scheduler,
+        }),
+      );
       return { output, drops: drops.values };
     },
   },
