@@ -66,7 +66,9 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
  * between target / 2 and 2 x target is what keeps a steady load from flip-flopping every interval.
  *
  * Shrinking never drops what is already queued: the queue only stops admitting (reason `'overflow'`) until it is
- * below the new capacity. Growing admits more at once. Everything else is {@link dropOnFull}: credit, drops with
+ * below the new capacity. So the wait comes down only as fast as the consumer drains the excess: started full at
+ * 1000 against a consumer of 100/s, values keep waiting about 10 s whatever the capacity says; when overload is
+ * expected from the start, give a small `initialCapacity` and let it grow. Growing admits more at once. Everything else is {@link dropOnFull}: credit, drops with
  * reasons, delivery of the queue after upstream completes.
  *
  * Watch the capacity with `onCapacity` (each change of this subscription) or `metrics.capacity` (summed over the
