@@ -27,7 +27,7 @@ describe('shedByPriority', () => {
 
   it('seed: under overload the low level is shed first, then the medium; high is never shed while it fits', () => {
     testScheduler().run(({ hot, cold, expectObservable }) => {
-      // capacity 4, no credit until frame 12: l L m M fill the queue, then h H evict l and L (low first, oldest
+      // capacity 4, no credit until frame 13: l L m M fill the queue, then h H evict l and L (low first, oldest
       // first), h2 = 'h' again evicts m, and the last M finds only medium and high left above nothing lower: dropped.
       const source = cold('  -lLmM-hHh-M-|');
       const demand = hot('   -------------i', CREDITS);
