@@ -77,12 +77,12 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
  * and a callback, like `onDrop`, says which stream it was given to.
  *
  * ```
- * interval 10, targetLatency 10, minCapacity 1, maxCapacity 4, overflow 'drop-incoming'
- * source:     -abcdefghij-------|
- * demand:     ------1----1----1--1---1
- * output:     ------a----b----c--d---(e|)
- * capacity:   4---------3---------2          (waits of 50+ ms > 2 x 10: shrink, rounded down)
- * drops:      -----f--g-h-ij                 (reason 'overflow')
+ * adaptiveBuffer({ minCapacity: 1, maxCapacity: 4, targetLatency: 4, interval: 10, demand, onCapacity })
+ * source:    -abcde-----f---------g------------------h-|
+ * demand:    --------------------------------i                 (unbounded credit at 32)
+ * output:    --------------------------------(abcd)--h-|
+ * capacity:  ----------3---------2---------1                   (oldest waited > 2 x 4 ms: shrink)
+ * drops:     -----e-----f---------g                            (reason 'overflow')
  * ```
  *
  * ## Example
