@@ -31,11 +31,13 @@ export interface QueueHandle {
   setCapacity(capacity: number): void;
   /** When the oldest value still queued was enqueued (scheduler time), or undefined when empty. */
   oldestTime(): number | undefined;
+  /** Errors the stream (a controller's callback threw): queued values are dropped with reason 'error'. */
+  fail(error: unknown): void;
 }
 
 /** Per-subscription capacity controller. */
 export interface QueueController {
-  /** A queued value was emitted after waiting `wait` ms (values delivered at once are not reported). */
+  /** A value was emitted after waiting `wait` ms in the queue (0 for a value delivered at once). */
   delivered(wait: number): void;
   unsubscribe(): void;
 }
@@ -164,6 +166,7 @@ class QueueRun<T> implements QueueHandle {
   private emitNow(value: T): void {
     if (this.credit !== Infinity) this.credit--;
     this.metrics?._emitted(0, false);
+    this.controller?.delivered(0);
     this.freed++;
     this.draining = true;
     try {
@@ -220,7 +223,10 @@ class QueueRun<T> implements QueueHandle {
         break;
       }
     }
-    return !this.terminated;
+    if (!this.terminated) return true;
+    // onDrop threw on an evicted value and errored the stream: the arrival was never queued, so it is dropped too.
+    this.dropQuietly(value, 'error', false);
+    return false;
   }
 
   private rankOf(value: T): number {
@@ -257,7 +263,17 @@ class QueueRun<T> implements QueueHandle {
       );
       return true;
     }
-    if (p === 0 || (p < 1 && this.spec.random!() >= p)) return false;
+    if (p === 0) return false;
+    if (p < 1) {
+      let r: number;
+      try {
+        r = this.spec.random!();
+      } catch (error) {
+        this.fail(error, value);
+        return true;
+      }
+      if (r >= p) return false;
+    }
     this.drop(value, 'early', false);
     return true;
   }
@@ -344,7 +360,7 @@ class QueueRun<T> implements QueueHandle {
   }
 
   /** Errors the stream: everything queued, then the arrival that caused it (if any), are dropped with reason 'error'. */
-  private fail(error: unknown, ...arrival: [] | [T]): void {
+  fail(error: unknown, ...arrival: [] | [T]): void {
     if (this.terminated) return;
     this.terminated = true;
     this.store.clear((value) => this.dropQuietly(value, 'error', true));
