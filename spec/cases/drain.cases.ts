@@ -9,7 +9,7 @@ export const drainCases: MarbleCase[] = [
     // at 8 with nothing queued; the output completes when c's work ends at 10. That last completion requests nothing:
     // the producer is already done, and credit requested then would be kept on the Demand for a later subscriber.
     id: 'Demand.drain',
-    title: 'The consumer keeps exactly `concurrency` values requested',
+    title: 'The consumer keeps exactly concurrency values requested',
     operator: 'Demand.drain',
     call: 'bufferBounded({ capacity: 3, demand }), demand.drain(work)',
     lanes: {

@@ -8,8 +8,8 @@ import { marbleSvgPath } from '../../scripts/marbles/svg.js';
 import { CASES } from '../cases/index.js';
 
 // Renders every committed diagram in Debian's Chromium, as an <img> would show it, in light and dark color schemes:
-// it must load, have the size it declares, and log no error. Screenshots go to spec/docs/artifacts/ (gitignored) for
-// a human to look at.
+// it must load, have the size it declares, and log no error. A full-page screenshot per scheme goes to
+// spec/docs/artifacts/marbles.<scheme>.png (gitignored) for a human to look at.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = join(root, 'spec/docs/artifacts');
 const CHROMIUM = '/usr/bin/chromium';
@@ -44,26 +44,30 @@ describe('marble diagrams render in Chromium', () => {
         if (message.type() === 'error') problems.push(message.text());
       });
       page.on('pageerror', (error) => problems.push(error.message));
+      page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 80)}`));
       try {
-        for (const marbleCase of CASES) {
+        // one page with every diagram, as the README shows them: one load, one screenshot
+        const declared = CASES.map((marbleCase) => {
           const svg = readFileSync(join(root, marbleSvgPath(marbleCase)), 'utf8');
-          const declared = /<svg[^>]* width="(\d+)" height="(\d+)"/.exec(svg);
-          expect(declared, marbleCase.id).not.toBeNull();
-          const src = `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
-          const background = scheme === 'dark' ? '#0d1117' : '#ffffff';
-          await page.setContent(
-            `<body style="margin:0;background:${background}"><img id="diagram" src="${src}"></body>`,
-          );
-          const size = await page.$eval('#diagram', async (img: HTMLImageElement) => {
-            await img.decode();
-            return { width: img.naturalWidth, height: img.naturalHeight };
-          });
-          expect(size, marbleCase.id).toEqual({ width: Number(declared?.[1]), height: Number(declared?.[2]) });
-          expect(size.width).toBeGreaterThan(0);
-          expect(size.height).toBeGreaterThan(0);
-          const png = await page.locator('#diagram').screenshot();
-          writeFileSync(join(artifacts, `${marbleCase.id}.${scheme}.png`), png);
-        }
+          const size = /^<svg[^>]* width="(\d+)" height="(\d+)"/.exec(svg);
+          return { id: marbleCase.id, svg, width: Number(size?.[1]), height: Number(size?.[2]) };
+        });
+        const background = scheme === 'dark' ? '#0d1117' : '#ffffff';
+        const images = declared
+          .map((d) => `<p><img id="${d.id}" src="data:image/svg+xml;base64,${Buffer.from(d.svg).toString('base64')}"></p>`)
+          .join('');
+        await page.setContent(`<body style="margin:8px;background:${background}">${images}</body>`);
+        const rendered = await page.$$eval('img', (imgs: HTMLImageElement[]) =>
+          Promise.all(
+            imgs.map(async (img) => {
+              await img.decode();
+              return { id: img.id, width: img.naturalWidth, height: img.naturalHeight };
+            }),
+          ),
+        );
+        expect(rendered).toEqual(declared.map(({ id, width, height }) => ({ id, width, height })));
+        for (const { width, height } of rendered) expect(width * height).toBeGreaterThan(0);
+        writeFileSync(join(artifacts, `marbles.${scheme}.png`), await page.screenshot({ fullPage: true }));
       } finally {
         await page.close();
       }
