@@ -80,9 +80,7 @@ export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions)
         subscriber.error(generation);
         return undefined;
       }
-      const call = new Call<T>(guard, subscriber, generation, timed ? scheduler.now() : 0);
-      call.start(source);
-      return call;
+      return new Call<T>(guard, subscriber, generation, timed ? scheduler.now() : 0).start(source);
     });
 }
 
@@ -102,7 +100,7 @@ interface Guard {
 class Call<T> implements SourceHandlers<T>, Unsubscribable {
   private emitted = false;
   private settled = false;
-  private upstream: Subscription | undefined;
+  private upstream: Subscription | undefined = undefined;
 
   constructor(
     private readonly guard: Guard,
@@ -111,14 +109,17 @@ class Call<T> implements SourceHandlers<T>, Unsubscribable {
     private readonly startedAt: number,
   ) {}
 
-  start(source: Observable<T>): void {
+  /** Subscribes upstream; returns the teardown a call still running needs (one that already ended needs none). */
+  start(source: Observable<T>): Unsubscribable | undefined {
     const upstream = new SourceSubscriber<T>(this.subscriber, this);
     this.upstream = upstream;
     source.subscribe(upstream);
     // A call that ended while subscribing (a synchronous source) needs no timer. Scheduling after subscribe also means
     // a source ending exactly at callTimeout ends before the timer: only a call running longer times out.
     const { callTimeout, scheduler } = this.guard;
-    if (callTimeout !== undefined && !this.settled) this.subscriber.add(scheduler.schedule(timeOut, callTimeout, this));
+    if (this.settled) return undefined;
+    if (callTimeout !== undefined) this.subscriber.add(scheduler.schedule(timeOut, callTimeout, this));
+    return this;
   }
 
   next(value: T): void {
