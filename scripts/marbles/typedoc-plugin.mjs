@@ -77,7 +77,9 @@ function insertBeforeExample(summary, parts) {
  */
 function findExport(project, owner, member) {
   const kinds = ReflectionKind.Function | ReflectionKind.Class;
-  let found = project.getChildByName(['index', owner]) ?? project.getChildByName(owner);
+  // with several entry points the exports sit in one module per entry point, otherwise on the project itself
+  const modules = (project.children ?? []).filter((child) => child.kindOf(ReflectionKind.Module));
+  let found = [project, ...modules].map((scope) => scope.getChildByName(owner)).find((child) => child !== undefined);
   if (found === undefined || !found.kindOf(kinds)) return undefined;
   if (member !== undefined) found = found.isDeclaration() ? found.getChildByName(member) : undefined;
   if (found === undefined || !found.isDeclaration()) return undefined;
