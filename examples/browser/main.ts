@@ -18,8 +18,12 @@
  * `data-moves-delivered`, `data-moves-dropped`, `data-moves-pending`, the same for clicks, scrolls and keys, the
  * bucket settings `data-move-rate` and `data-move-burst`, and the scheduler times of the first and last pointer move,
  * `data-moves-first-at` and `data-moves-last-at`.
+ *
+ * Open the page with `?naive` to compare: no buckets and unbounded queues (`concatMap`), so nothing is dropped and
+ * everything, clicks included, waits behind the pointer noise (`data-mode` says which).
  */
-import { asyncScheduler, fromEvent, map, merge, mergeMap, tap, timer } from 'rxjs';
+import { asyncScheduler, concatMap, fromEvent, identity, map, merge, mergeMap, pipe, tap, timer } from 'rxjs';
+import type { MonoTypeOperatorFunction, Observable, OperatorFunction } from 'rxjs';
 import { Demand, dropOnFull, shedByPriority } from 'rxjs-backpressure';
 import type { Dropped } from 'rxjs-backpressure';
 import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
@@ -96,6 +100,13 @@ const feed = element<HTMLDivElement>('feed');
 const lookup = element<HTMLElement>('lookup');
 const counters = element<HTMLOutputElement>('counters');
 for (let i = 1; i <= 60; i++) feed.appendChild(document.createElement('div')).textContent = `item ${i}`;
+/**
+ * `?naive` turns the library off for comparison: no token buckets, and unbounded queues (`concatMap`) in front of the
+ * renderer and the lookup, so every event is kept and handled late.
+ */
+const naive = new URLSearchParams(location.search).has('naive');
+counters.dataset['mode'] = naive ? 'naive' : 'backpressure';
+if (naive) element('mode').textContent = ' (naive mode: no backpressure, unbounded queues)';
 counters.dataset['moveRate'] = String(MOVE_RATE);
 counters.dataset['moveBurst'] = String(MOVE_BURST);
 
@@ -114,12 +125,14 @@ const moves = fromEvent<PointerEvent>(pad, 'pointermove').pipe(
     firstMoveAt ??= now;
     lastMoveAt = now;
   }),
-  throttleTokenBucket<PointerEvent>({
-    rate: MOVE_RATE,
-    burst: MOVE_BURST,
-    mode: 'drop',
-    onDrop: () => dropped('moves'),
-  }),
+  naive
+    ? identity
+    : throttleTokenBucket<PointerEvent>({
+        rate: MOVE_RATE,
+        burst: MOVE_BURST,
+        mode: 'drop',
+        onDrop: () => dropped('moves'),
+      }),
   tap(() => movesAdmitted++),
   map((event): PadEvent => {
     const area = pad.getBoundingClientRect();
@@ -130,16 +143,20 @@ const clicks = fromEvent<MouseEvent>(pad, 'click').pipe(
   tap(() => received('clicks')),
   map((event): PadEvent => ({ kind: 'click', x: event.offsetX, y: event.offsetY })),
 );
+const render = (event: PadEvent): Observable<PadEvent> => timer(RENDER_MS).pipe(map(() => event));
+const renderQueue: OperatorFunction<PadEvent, PadEvent> = naive
+  ? concatMap(render)
+  : pipe(
+      shedByPriority<PadEvent>({
+        capacity: PAD_QUEUE,
+        priority: (event) => (event.kind === 'click' ? 1 : 0),
+        demand: padDemand,
+        onDrop: ({ value }: Dropped<PadEvent>) => dropped(value.kind === 'click' ? 'clicks' : 'moves'),
+      }),
+      padDemand.drain(render, { concurrency: 1 }),
+    );
 merge(moves, clicks)
-  .pipe(
-    shedByPriority<PadEvent>({
-      capacity: PAD_QUEUE,
-      priority: (event) => (event.kind === 'click' ? 1 : 0),
-      demand: padDemand,
-      onDrop: ({ value }: Dropped<PadEvent>) => dropped(value.kind === 'click' ? 'clicks' : 'moves'),
-    }),
-    padDemand.drain((event) => timer(RENDER_MS).pipe(map(() => event)), { concurrency: 1 }),
-  )
+  .pipe(renderQueue)
   .subscribe((event) => {
     delivered(event.kind === 'click' ? 'clicks' : 'moves');
     if (padContext === null) return;
@@ -153,23 +170,31 @@ merge(moves, clicks)
 fromEvent(feed, 'scroll')
   .pipe(
     tap(() => received('scrolls')),
-    throttleTokenBucket({ rate: SCROLL_RATE, burst: SCROLL_BURST, mode: 'drop', onDrop: () => dropped('scrolls') }),
+    naive
+      ? identity
+      : throttleTokenBucket({ rate: SCROLL_RATE, burst: SCROLL_BURST, mode: 'drop', onDrop: () => dropped('scrolls') }),
   )
   .subscribe(() => delivered('scrolls'));
 
 // Keystrokes: a small lossy queue in front of a slow lookup, keeping the newest keys.
 const keyDemand = new Demand();
+const lookUp = (key: string): Observable<string> => timer(LOOKUP_MS).pipe(map(() => key));
+const lookupQueue: MonoTypeOperatorFunction<string> = naive
+  ? concatMap(lookUp)
+  : pipe(
+      dropOnFull<string>({
+        capacity: KEY_QUEUE,
+        overflow: 'drop-oldest',
+        demand: keyDemand,
+        onDrop: () => dropped('keys'),
+      }),
+      keyDemand.drain(lookUp, { concurrency: 1 }),
+    );
 fromEvent<KeyboardEvent>(search, 'keydown')
   .pipe(
     tap(() => received('keys')),
     map((event) => event.key),
-    dropOnFull<string>({
-      capacity: KEY_QUEUE,
-      overflow: 'drop-oldest',
-      demand: keyDemand,
-      onDrop: () => dropped('keys'),
-    }),
-    keyDemand.drain((key) => timer(LOOKUP_MS).pipe(map(() => key)), { concurrency: 1 }),
+    lookupQueue,
   )
   .subscribe((key) => {
     delivered('keys');
