@@ -51,7 +51,15 @@ export async function compare(
   const all = [baseline, ...candidates];
   const perRound = new Map<string, number[]>(all.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
-    const bench = new Bench({ time, warmup: true, warmupTime: Math.min(100, time) } as never);
+    // tinybench runs at least `iterations` calls even past `time` (default 64): a case whose call takes 100 ms would
+    // take 6 s a round, so a few calls suffice; fast cases are bounded by `time`.
+    const bench = new Bench({
+      time,
+      iterations: 5,
+      warmup: true,
+      warmupTime: Math.min(100, time),
+      warmupIterations: 2,
+    } as never);
     const order = r % 2 === 0 ? all : [...all].reverse();
     for (const c of order) bench.add(c.name, c.fn as () => void);
     await bench.run();

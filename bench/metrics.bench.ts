@@ -76,11 +76,11 @@ export async function run(): Promise<BenchRow[]> {
     )),
   ];
   if (sink === -1) console.log(sink);
+  print(rows);
+  save(rows);
   return rows;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const rows = await run();
-  print(rows);
-  save(rows);
+  await run();
 }
