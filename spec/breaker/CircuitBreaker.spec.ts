@@ -164,6 +164,37 @@ describe('CircuitBreaker', () => {
     });
   });
 
+  describe('callTimeout', () => {
+    it('watches all running calls of one operator with a single timer, and holds none when idle', () => {
+      const clock = new Clock();
+      const guard = circuitBreak<number>({ callTimeout: 10, failureThreshold: 100, scheduler: clock.scheduler });
+      const ends: Array<[number, string]> = [];
+      const run = (name: string): Subscription =>
+        new Observable<number>(() => undefined).pipe(guard).subscribe({
+          error: (e: unknown) => ends.push([clock.now(), `${name} ${(e as Error).name}`]),
+        });
+      of(1).pipe(guard).subscribe(); // ends while subscribing: no timer at all
+      expect(clock.live()).toBe(0);
+      run('a');
+      clock.advance(3);
+      const b = run('b');
+      run('c');
+      expect(clock.live()).toBe(1);
+      clock.advance(7); // a times out at 10
+      b.unsubscribe();
+      clock.advance(10); // c at 13
+      expect(ends).toEqual([
+        [10, 'a CallTimeoutError'],
+        [13, 'c CallTimeoutError'],
+      ]);
+      expect(clock.live()).toBe(0);
+      const d = run('d');
+      expect(clock.live()).toBe(1);
+      d.unsubscribe();
+      expect(clock.live()).toBe(0);
+    });
+  });
+
   describe('toJSON and initialState', () => {
     it('is plain JSON', () => {
       const clock = new Clock();

@@ -157,11 +157,12 @@ function runModel(
   const model = new Model(c);
   const calls: string[] = commands.map(() => '-');
   // pending ends, ordered by (time, start order): what the virtual clock does with actions at the same time
-  const ends: Array<{ at: number; seq: number; run: () => void }> = [];
+  // timeouts due at an instant come after everything else due then (the guard lets the instant settle first)
+  const ends: Array<{ at: number; timeout: boolean; seq: number; run: () => void }> = [];
   let seq = 0;
   const runEndsUpTo = (time: number, inclusive: boolean): void => {
     for (;;) {
-      ends.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      ends.sort((a, b) => a.at - b.at || Number(a.timeout) - Number(b.timeout) || a.seq - b.seq);
       const next = ends[0];
       if (next === undefined || next.at > time || (!inclusive && next.at === time)) return;
       ends.shift();
@@ -185,12 +186,8 @@ function runModel(
     const startedAt = now;
     const { generation } = admission;
     const { outcome, duration } = command;
-    // the guard schedules its timeout after subscribing: a source's own end at exactly callTimeout (scheduled during
-    // subscribe) comes first, the test's unsubscribe at exactly callTimeout (scheduled after) comes after
-    const cancels = outcome === 'cancel' || outcome === 'valueCancel';
-    const timesOut =
-      c.callTimeout !== undefined &&
-      (outcome === 'hang' || duration > c.callTimeout || (cancels && duration === c.callTimeout));
+    // a call times out only when it runs longer than callTimeout (one ending exactly then is not timed out)
+    const timesOut = c.callTimeout !== undefined && (outcome === 'hang' || duration > c.callTimeout);
     const finish = (result: Result, seen: string) => (at: number) => {
       calls[i] = seen;
       model.settle(generation, result, startedAt, at);
@@ -213,7 +210,7 @@ function runModel(
       }[outcome];
     }
     if (!timesOut && duration === 0) end(at);
-    else ends.push({ at, seq: seq++, run: () => end(at) });
+    else ends.push({ at, timeout: timesOut, seq: seq++, run: () => end(at) });
   });
   runEndsUpTo(Infinity, true);
   model.catchUp(Infinity);

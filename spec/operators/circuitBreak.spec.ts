@@ -218,6 +218,16 @@ describe('circuitBreak', () => {
       });
     });
 
+    it('lets an unsubscription at exactly callTimeout happen before the timeout', () => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+        const breaker = new CircuitBreaker({ failureThreshold: 1, callTimeout: 3 });
+        const source = cold('-a---');
+        expectObservable(source.pipe(circuitBreak(breaker)), '^--!').toBe('-a-');
+        expectSubscriptions(source.subscriptions).toBe('^--!');
+        expectObservable(breaker.state$).toBe('c', S); // a success (it emitted), not a timeout
+      });
+    });
+
     it('does not time out a call that ends exactly at callTimeout (only a call running longer)', () => {
       testScheduler().run(({ cold, expectObservable }) => {
         const breaker = new CircuitBreaker({ failureThreshold: 1, callTimeout: 3 });

@@ -65,12 +65,11 @@ export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions)
     shared = new CircuitBreaker(breaker);
   }
   const { timed, scheduler, settings } = breakerInternals(shared);
+  const { callTimeout, isFailure } = settings;
   const guard: Guard = {
     breaker: shared,
-    scheduler,
-    timed,
-    callTimeout: settings.callTimeout,
-    isFailure: settings.isFailure,
+    isFailure,
+    deadlines: callTimeout === undefined ? undefined : new Deadlines(scheduler, callTimeout),
   };
 
   return (source) =>
@@ -84,23 +83,26 @@ export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions)
     });
 }
 
-/** What a guarded subscription shares: the breaker and the settings the operator reads per call. */
+/** What the subscriptions through one circuitBreak operator share. */
 interface Guard {
   breaker: CircuitBreaker;
-  scheduler: SchedulerLike;
-  timed: boolean;
-  callTimeout: number | undefined;
   isFailure: ((error: unknown) => boolean) | undefined;
+  deadlines: Deadlines | undefined;
 }
 
 /**
  * One call: the handlers its source subscriber reports to, and its teardown. A class rather than closures, so a call
- * allocates one object and no functions.
+ * allocates one object and no functions. While running with a `callTimeout` it is also a link in its guard's deadline
+ * list.
  */
 class Call<T> implements SourceHandlers<T>, Unsubscribable {
   private emitted = false;
   private settled = false;
   private upstream: Subscription | undefined = undefined;
+  /** When it times out (scheduler time), and its neighbours in the deadline list (oldest first). */
+  deadline = 0;
+  previous: Call<unknown> | undefined = undefined;
+  following: Call<unknown> | undefined = undefined;
 
   constructor(
     private readonly guard: Guard,
@@ -114,11 +116,8 @@ class Call<T> implements SourceHandlers<T>, Unsubscribable {
     const upstream = new SourceSubscriber<T>(this.subscriber, this);
     this.upstream = upstream;
     source.subscribe(upstream);
-    // A call that ended while subscribing (a synchronous source) needs no timer. Scheduling after subscribe also means
-    // a source ending exactly at callTimeout ends before the timer: only a call running longer times out.
-    const { callTimeout, scheduler } = this.guard;
-    if (this.settled) return undefined;
-    if (callTimeout !== undefined) this.subscriber.add(scheduler.schedule(timeOut, callTimeout, this));
+    if (this.settled) return undefined; // it ended while subscribing (a synchronous source): no deadline to watch
+    this.guard.deadlines?.watch(this as Call<unknown>);
     return this;
   }
 
@@ -146,12 +145,12 @@ class Call<T> implements SourceHandlers<T>, Unsubscribable {
     this.subscriber.complete();
   }
 
-  timeOut(): void {
+  /** Called by the deadline list (which has already unlinked it) when the call outlived `callTimeout`. */
+  timeOut(timeout: number): void {
     if (this.settled) return;
     this.upstream?.unsubscribe();
     this.end('timeout');
-    const { callTimeout } = this.guard;
-    this.subscriber.error(new CallTimeoutError(`circuitBreak: call timed out after ${callTimeout} ms`, callTimeout!));
+    this.subscriber.error(new CallTimeoutError(`circuitBreak: call timed out after ${timeout} ms`, timeout));
   }
 
   /** Teardown: a call unsubscribed before it ended succeeded if it emitted, else it counts as neither. */
@@ -161,10 +160,77 @@ class Call<T> implements SourceHandlers<T>, Unsubscribable {
 
   private end(result: CallResult): void {
     this.settled = true;
+    this.guard.deadlines?.forget(this as Call<unknown>);
     settleCall(this.guard.breaker, this.generation, result, this.startedAt);
   }
 }
 
-function timeOut(this: SchedulerAction<Call<unknown>>, call?: Call<unknown>): void {
-  call!.timeOut();
+/**
+ * The running calls of one operator in deadline order, watched by a single scheduled action (instead of a timer per
+ * call). Deadlines are start time + `callTimeout`, so the list is in start order: a call joins at the tail and leaves
+ * from anywhere in O(1). The action is scheduled for the head's deadline and cancelled when no call is running, so an
+ * idle breaker holds no timer.
+ *
+ * A call times out only once it has run longer than `callTimeout`: at its deadline the action first lets everything
+ * else already due at that instant happen (a source ending, an unsubscription), then times out the calls still
+ * running.
+ */
+class Deadlines {
+  private head: Call<unknown> | undefined = undefined;
+  private tail: Call<unknown> | undefined = undefined;
+  private timer: Subscription | undefined = undefined;
+
+  constructor(
+    private readonly scheduler: SchedulerLike,
+    private readonly timeout: number,
+  ) {}
+
+  watch(call: Call<unknown>): void {
+    call.deadline = this.scheduler.now() + this.timeout;
+    call.previous = this.tail;
+    if (this.tail === undefined) this.head = call;
+    else this.tail.following = call;
+    this.tail = call;
+    if (this.timer === undefined) this.arm(this.timeout, false);
+  }
+
+  forget(call: Call<unknown>): void {
+    if (call.previous === undefined && this.head !== call) return; // not in the list
+    if (call.previous === undefined) this.head = call.following;
+    else call.previous.following = call.following;
+    if (call.following === undefined) this.tail = call.previous;
+    else call.following.previous = call.previous;
+    call.previous = undefined;
+    call.following = undefined;
+    if (this.head === undefined) {
+      this.timer?.unsubscribe();
+      this.timer = undefined;
+    }
+  }
+
+  /** Times out the calls past their deadline (or at it, when `due`), then waits for the next deadline. */
+  expire(due: boolean): void {
+    this.timer = undefined;
+    const now = this.scheduler.now();
+    for (let call = this.head; call !== undefined && (call.deadline < now || (due && call.deadline <= now));) {
+      this.forget(call);
+      call.timeOut(this.timeout);
+      call = this.head;
+    }
+    const head = this.head;
+    if (head === undefined || this.timer !== undefined) return;
+    if (head.deadline <= now) this.arm(0, true);
+    else this.arm(head.deadline - now, false);
+  }
+
+  private arm(delay: number, due: boolean): void {
+    this.timer = this.scheduler.schedule(expire, delay, { deadlines: this, due });
+  }
+}
+
+function expire(
+  this: SchedulerAction<{ deadlines: Deadlines; due: boolean }>,
+  state?: { deadlines: Deadlines; due: boolean },
+): void {
+  state!.deadlines.expire(state!.due);
 }
