@@ -1,3 +1,4 @@
+/* global URL */
 /**
  * Module hooks that compile src/**\/*.ts the way the published build does (tsup: esbuild, target es2020, no
  * keepNames), for `npm run bench` (registered by bench/index.ts before any benchmark is loaded).
