@@ -165,7 +165,7 @@ describe('CircuitBreaker', () => {
   });
 
   describe('callTimeout', () => {
-    it('watches all running calls of one operator with a single timer, and holds none when idle', () => {
+    it('watches all running calls of one operator with a single timer, which runs out once when idle', () => {
       const clock = new Clock();
       const guard = circuitBreak<number>({ callTimeout: 10, failureThreshold: 100, scheduler: clock.scheduler });
       const ends: Array<[number, string]> = [];
@@ -188,10 +188,13 @@ describe('CircuitBreaker', () => {
         [13, 'c CallTimeoutError'],
       ]);
       expect(clock.live()).toBe(0);
-      const d = run('d');
+      const d = run('d'); // from 20, deadline 30
       expect(clock.live()).toBe(1);
       d.unsubscribe();
+      expect(clock.live()).toBe(1); // left to run out
+      clock.advance(10);
       expect(clock.live()).toBe(0);
+      expect(ends).toHaveLength(2);
     });
   });
 
