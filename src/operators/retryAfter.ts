@@ -34,7 +34,10 @@ export interface RetryAfterOptions {
   maxDelay?: number;
   /** ms to wait when the answer has no usable `Retry-After`. Default 1000. */
   defaultDelay?: number;
-  /** Up to this fraction of the delay is added at random, so clients told the same time do not return together. Default 0.1. */
+  /**
+   * Up to this fraction of the delay is added at random, so clients told the same time do not return together.
+   * Default 0.1.
+   */
   jitter?: number;
   /** Numbers in [0, 1) for the jitter. Default `Math.random`; inject for deterministic tests. */
   random?: () => number;
@@ -265,7 +268,8 @@ function defaultHeader(response: unknown, name: string): string | null | undefin
     return (headers.get as (name: string) => string | null)(name); // fetch Headers
   }
   const lower = name.toLowerCase();
-  if (typeof r.responseHeaders === 'object' && r.responseHeaders !== null) return r.responseHeaders[lower]; // AjaxResponse
+  // AjaxResponse
+  if (typeof r.responseHeaders === 'object' && r.responseHeaders !== null) return r.responseHeaders[lower];
   if (typeof r.xhr?.getResponseHeader === 'function') return r.xhr.getResponseHeader(name); // AjaxError
   if (typeof headers === 'object' && headers !== null) {
     const value = (headers as Record<string, unknown>)[lower]; // Node IncomingMessage

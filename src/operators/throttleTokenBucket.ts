@@ -111,6 +111,15 @@ const operator = 'throttleTokenBucket';
  * In `'drop'` and `'error'` modes a cost above `burst` can never be paid for. Upstream errors report waiting values as
  * `'error'`; unsubscribing reports them as `'cancelled'` and cancels the timer.
  *
+ * With a `store` ({@link TokenBucketStore}), the tokens live in the store and every subscription given that store
+ * shares its one bucket (`memoryTokenBucketStore()` within a process, `redisTokenBucketStore` from
+ * `rxjs-backpressure/redis` across processes). Values then ask the store one at a time, in arrival order, each with
+ * `{ tokens, rate, per, burst, now }`: a synchronous store is answered in the same instant; while an asynchronous one
+ * answers, later arrivals wait in line (at most `capacity` values held, beyond that `'overflow'`). Refused in
+ * `'shape'` mode, a value asks again after the store's `retryAfter`; `maxWait` is checked when a value reaches the head
+ * of the line and while it waits there. A store that throws or rejects errors the stream. Without a store (the
+ * default) nothing of this applies: the bucket belongs to the subscription and is decided synchronously as above.
+ *
  * Clock reads: one per admitted value (the time of a payment matters, because a full bucket stops accruing), none
  * for a value that waits behind others (unless `maxWait` needs its arrival time). In `'drop'` mode, the first value
  * found unpayable closes a gate: one timer is scheduled for the instant the bucket will hold that value's cost, and
@@ -142,8 +151,10 @@ const operator = 'throttleTokenBucket';
  * calls$.pipe(throttleTokenBucket({ rate: 100, per: 60_000, burst: 10, cost: (c) => c.units, capacity: 50 }));
  * ```
  *
- * @param options `rate` (required), `per`, `burst`, `mode`, `cost`, `capacity`, `maxWait`, `onDrop`, `scheduler`
+ * @param options `rate` (required), `per`, `burst`, `mode`, `cost`, `capacity`, `maxWait`, `onDrop`, `scheduler`,
+ *   `store`
  * @see {@link dropOnFull} bounding a queue without a rate
+ * @see {@link memoryTokenBucketStore} one bucket shared by several streams
  * @see {@link https://rxjs.dev/api/operators/throttleTime | throttleTime} the one-token special case in mode `'drop'`
  */
 export function throttleTokenBucket<T>(options: ThrottleTokenBucketOptions<T>): MonoTypeOperatorFunction<T> {

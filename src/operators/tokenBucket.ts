@@ -81,7 +81,10 @@ export interface TokenRequest {
   readonly now: number;
 }
 
-/** A store's answer: the tokens were taken, or they were not and the bucket can pay `retryAfter` ms from now at the soonest. */
+/**
+ * A store's answer: the tokens were taken, or they were not and the bucket can pay `retryAfter` ms from now at the
+ * soonest.
+ */
 export type TokenGrant = { readonly granted: true } | { readonly granted: false; readonly retryAfter: number };
 
 /**
