@@ -25,6 +25,11 @@ import type { SourceHandlers } from '../internal/subscriber.js';
  * breaker learns a result before the error or completion is forwarded, so a `retry` resubscribing at once already
  * sees the new state.
  *
+ * `retryAfter` is the time left until half-open while open, `Infinity` while isolated, and `callTimeout` (or, without
+ * one, `resetTimeout`) when half-open with every trial slot taken. A call times out only when it runs longer than
+ * `callTimeout`; one that ends or is unsubscribed exactly then is not timed out. One timer watches all running calls
+ * of an operator, and a call that ends while subscribing (a synchronous source) needs none.
+ *
  * Given a {@link CircuitBreaker}, it reports to that one (share it across every stream that calls one downstream).
  * Given options, it creates one breaker that every subscription through this operator shares.
  *
