@@ -1,5 +1,14 @@
+export { CircuitBreaker } from './breaker/CircuitBreaker.js';
+export type {
+  CircuitBreakerOptions,
+  CircuitBreakerSnapshot,
+  CircuitState,
+  SlidingWindow,
+  WindowSnapshot,
+} from './breaker/CircuitBreaker.js';
 export { Demand } from './demand/Demand.js';
 export type { DrainOptions } from './demand/Demand.js';
+export { pull } from './demand/pull.js';
 export {
   BackpressureError,
   BufferOverflowError,
@@ -15,15 +24,18 @@ export {
 export { QueueMetrics } from './metrics/QueueMetrics.js';
 export type { QueueMetricsOptions, QueueMetricsSnapshot } from './metrics/QueueMetrics.js';
 export type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './metrics/alerts.js';
+export { adaptiveBuffer } from './operators/adaptiveBuffer.js';
+export type { AdaptiveBufferOptions, AdaptiveOverflow } from './operators/adaptiveBuffer.js';
 export { bufferBounded } from './operators/bufferBounded.js';
 export type { BufferBoundedOptions } from './operators/bufferBounded.js';
+export { circuitBreak } from './operators/circuitBreak.js';
 export { dropOnFull } from './operators/dropOnFull.js';
 export type { DropOnFullOptions, DropOverflow } from './operators/dropOnFull.js';
 export { shedByPriority } from './operators/shedByPriority.js';
 export type { ShedByPriorityOptions } from './operators/shedByPriority.js';
 export { throttleTokenBucket } from './operators/throttleTokenBucket.js';
 export type { ThrottleMode, ThrottleTokenBucketOptions } from './operators/throttleTokenBucket.js';
-export { pull } from './demand/pull.js';
+export type { TokenBucketStore, TokenGrant, TokenRequest } from './operators/tokenBucket.js';
 export type { QueueOptions } from './queue/options.js';
 export { DROP_REASONS } from './types.js';
 export type { DemandInput, DropHandler, DropReason, Dropped } from './types.js';

@@ -60,6 +60,38 @@ function simulate(until: number, setup: (scheduler: SchedulerLike) => Subscripti
   });
 }
 
+describe('adaptiveBuffer counts values delivered at once', () => {
+  it('as waits of 0 in the percentile, like QueueMetrics.queueTime', () => {
+    const ts = testScheduler();
+    ts.run(({ hot, flush }) => {
+      // a and b pass straight through (2 credits at 0); c arrives at 5 with no credit and waits.
+      // At 10 the samples are 0, 0 and c's age 5: p50 = 0 < target / 2, so the capacity grows 2 -> 3.
+      // Were a and b not counted, p50 would be 5, inside [target / 2, 2 x target]: no change.
+      const demand = hot('2', CREDITS);
+      const source = hot('-ab--c-----');
+      const changes: [number, number][] = [];
+      const subscription = source
+        .pipe(
+          adaptiveBuffer({
+            minCapacity: 1,
+            maxCapacity: 8,
+            initialCapacity: 2,
+            targetLatency: 4,
+            percentile: 0.5,
+            interval: 10,
+            demand,
+            scheduler: ts,
+            onCapacity: (capacity) => changes.push([ts.now(), capacity]),
+          }),
+        )
+        .subscribe();
+      ts.schedule(() => subscription.unsubscribe(), 15);
+      flush();
+      expect(changes).toEqual([[10, 3]]);
+    });
+  });
+});
+
 describe('adaptiveBuffer in a long virtual run', () => {
   /**
    * Producer: 30 values every 10 ms (3 per ms). Consumer: `credit` credits every 10 ms. (Steps of 10 ms, because rxjs'

@@ -1,4 +1,4 @@
-import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { Histogram } from '../metrics/Histogram.js';
 import type { QueueController, QueueHandle } from './engine.js';
 
@@ -64,14 +64,20 @@ export function adaptiveCapacity(settings: AdaptiveSettings): (queue: QueueHandl
       try {
         onCapacity(next);
       } catch (error) {
-        failQueue(queue, error);
+        queue.fail(error);
       }
     };
 
-    const action: Subscription = scheduler.schedule(function (this: SchedulerAction<undefined>) {
+    // Each adjustment schedules the next as a fresh action: a virtual-time action that reschedules itself nests one
+    // child subscription per interval, which overflows the stack on teardown after some 10^4 intervals.
+    const tick = (): void => {
       adjust();
-      if (!stopped) this.schedule(undefined, interval);
-    }, interval);
+      if (stopped) return;
+      const done = action;
+      action = scheduler.schedule(tick, interval);
+      done.unsubscribe();
+    };
+    let action: Subscription = scheduler.schedule(tick, interval);
 
     return {
       delivered(wait) {
@@ -83,15 +89,4 @@ export function adaptiveCapacity(settings: AdaptiveSettings): (queue: QueueHandl
       },
     };
   };
-}
-
-/**
- * Errors the stream of `queue` (queued values dropped with reason 'error').
- *
- * The engine's queue run has this method; QueueHandle does not declare it yet (requested from the engine's owner).
- */
-function failQueue(queue: QueueHandle, error: unknown): void {
-  const run = queue as QueueHandle & { fail?: (error: unknown) => void };
-  if (typeof run.fail !== 'function') throw error;
-  run.fail(error);
 }
