@@ -10,7 +10,16 @@
  */
 import { Observable, VirtualTimeScheduler, asyncScheduler, concatMap, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike, Subscription } from 'rxjs';
-import { Demand, QueueMetrics, bufferBounded, dropOnFull, isBufferOverflowError, pull } from '../src/index.js';
+import {
+  Demand,
+  QueueMetrics,
+  adaptiveBuffer,
+  bufferBounded,
+  dropOnFull,
+  isBufferOverflowError,
+  pull,
+  shedByPriority,
+} from '../src/index.js';
 import type { DropReason } from '../src/index.js';
 
 const args = process.argv.slice(2);
@@ -149,6 +158,27 @@ const strategies: Strategy[] = [
       dropOnFull({ capacity: 100, overflow, demand, metrics, scheduler: metrics.scheduler }),
     ),
   })),
+  {
+    name: 'shedding: shedByPriority(100, 3 levels)',
+    run: pushThrough((demand, metrics) =>
+      shedByPriority({ capacity: 100, priority: (item) => item.id % 3, demand, metrics, scheduler: metrics.scheduler }),
+    ),
+  },
+  {
+    name: 'adaptive: adaptiveBuffer(10..1000, 200 ms)',
+    run: pushThrough((demand, metrics) =>
+      adaptiveBuffer({
+        minCapacity: 10,
+        maxCapacity: 1000,
+        initialCapacity: 10,
+        targetLatency: 200,
+        interval: 250,
+        demand,
+        metrics,
+        scheduler: metrics.scheduler,
+      }),
+    ),
+  },
   {
     name: 'dropping: dropOnFull(100, earlyDrop f²)',
     run: pushThrough((demand, metrics) =>
