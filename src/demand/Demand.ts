@@ -79,7 +79,8 @@ export class Demand extends Observable<number> {
    * The demand-driven consumer: a `mergeMap` that keeps exactly `concurrency` values requested upstream.
    *
    * After subscribing upstream it requests `concurrency` credits on this `Demand`, then one more each time an inner
-   * observable completes. A value that arrives without having been requested errors the stream with
+   * observable completes while upstream is still active (once upstream has completed, no further credit is requested:
+   * it would only wait on the `Demand` for a later subscriber). A value that arrives without having been requested errors the stream with
    * `BufferOverflowError` (nothing is buffered here). Between the producer (a queue operator or {@link pull}) and its
    * `drain`, only one-to-one operators (`map`, `tap`) may stand: a `filter` in between swallows values whose credit is
    * then never returned, and the pipeline stalls.
