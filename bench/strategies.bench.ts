@@ -21,8 +21,15 @@ import type { MonoTypeOperatorFunction, OperatorFunction, Subscription } from 'r
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Demand, bufferBounded, dropOnFull, pull, shedByPriority, throttleTokenBucket } from '../src/index.js';
-import { adaptiveBuffer } from '../src/operators/adaptiveBuffer.js';
+import {
+  Demand,
+  adaptiveBuffer,
+  bufferBounded,
+  dropOnFull,
+  pull,
+  shedByPriority,
+  throttleTokenBucket,
+} from '../src/index.js';
 import { save } from './harness.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';
