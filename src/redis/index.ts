@@ -57,7 +57,7 @@ interface ScriptClient {
  * bucket, so nothing is lost). Answers { 1, "0" } or { 0, "<ms until payable>" } (strings keep the fraction).
  * Rate is in tokens per ms. A server clock that steps back adds nothing and never moves `at` back.
  */
-export const TOKEN_BUCKET_SCRIPT = `
+const TOKEN_BUCKET_SCRIPT = `
 local tokens = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2]) / tonumber(ARGV[3])
 local burst = tonumber(ARGV[4])
