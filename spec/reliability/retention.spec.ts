@@ -64,9 +64,7 @@ const rounds = DEEP ? 20 : 2;
 describe('no value retained after the end (WeakRef + forced GC)', () => {
   it('the forced GC works (a dropped object is collected)', async () => {
     expect(typeof gc).toBe('function');
-    let object: object | undefined = {};
-    const ref = new WeakRef(object);
-    object = undefined;
+    const ref = ((): WeakRef<object> => new WeakRef({}))();
     await macrotask();
     gc();
     expect(ref.deref()).toBeUndefined();
