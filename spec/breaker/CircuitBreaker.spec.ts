@@ -165,7 +165,7 @@ describe('CircuitBreaker', () => {
   });
 
   describe('callTimeout', () => {
-    it('watches all running calls of one operator with a single timer, which runs out once when idle', () => {
+    it('watches all running calls of one operator with a single timer, cancelled when no call is left', () => {
       const clock = new Clock();
       const guard = circuitBreak<number>({ callTimeout: 10, failureThreshold: 100, scheduler: clock.scheduler });
       const ends: Array<[number, string]> = [];
@@ -191,7 +191,7 @@ describe('CircuitBreaker', () => {
       const d = run('d'); // from 20, deadline 30
       expect(clock.live()).toBe(1);
       d.unsubscribe();
-      expect(clock.live()).toBe(1); // left to run out
+      expect(clock.live()).toBe(0); // nothing left to time out: no action stays on the scheduler
       clock.advance(10);
       expect(clock.live()).toBe(0);
       expect(ends).toHaveLength(2);

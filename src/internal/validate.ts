@@ -102,5 +102,8 @@ export function observerOrFunction(operator: string, option: string, value: unkn
 }
 
 export function demandInput(operator: string, option: string, value: unknown): void {
-  if (!isObservableInput(value)) fail(operator, option, 'a Demand or an ObservableInput of credits', value, 'type');
+  // A string is an iterable of characters, never a stream of credits.
+  if (typeof value === 'string' || !isObservableInput(value)) {
+    fail(operator, option, 'a Demand or an ObservableInput of credits', value, 'type');
+  }
 }

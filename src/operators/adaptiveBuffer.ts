@@ -29,7 +29,7 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
   targetLatency: number;
   /** The percentile of queue wait that is held to `targetLatency`: in (0, 1]. Default 0.99. */
   percentile?: number;
-  /** Ms between adjustments, on `scheduler`: a positive number. Default 1000. */
+  /** Ms between adjustments, on `scheduler`: a finite number >= 1. Default 1000. */
   interval?: number;
   /** Factor applied when the wait is over 2 x `targetLatency`: in (0, 1). Default 0.8. */
   decrease?: number;
@@ -141,6 +141,8 @@ export function adaptiveBuffer<T>(options: AdaptiveBufferOptions<T>): MonoTypeOp
   const targetLatency = positiveNumber(operator, 'targetLatency', options.targetLatency);
   const percentile = factor(operator, 'percentile', options.percentile, 0.99, 'a number in (0, 1]', (p) => p <= 1);
   const interval = options.interval === undefined ? 1000 : positiveNumber(operator, 'interval', options.interval);
+  // A sub-millisecond interval would schedule faster than any clock resolves (and never let virtual time move on).
+  if (interval < 1) fail(operator, 'interval', 'at least 1 (ms)', interval, 'range');
   const decrease = factor(operator, 'decrease', options.decrease, 0.8, 'a number in (0, 1)', (d) => d < 1);
   const increase = factor(operator, 'increase', options.increase, 1.2, 'a finite number > 1', (i) => i > 1);
   const overflow =

@@ -173,9 +173,8 @@ class Call<T> implements SourceHandlers<T>, Unsubscribable {
 /**
  * The running calls of one operator in deadline order, watched by a single scheduled action (instead of a timer per
  * call). Deadlines are start time + `callTimeout`, so the list is in start order: a call joins at the tail and leaves
- * from anywhere in O(1). The action is scheduled for the head's deadline. It is not cancelled when the last call ends
- * (so calls one after another do not each set and clear a timer): it runs out once, at most `callTimeout` later, finds
- * nothing to do and is not scheduled again, so an idle operator holds no timer after that.
+ * from anywhere in O(1). The action is scheduled for the head's deadline and cancelled as soon as no call is left to
+ * time out, so a subscription that ends leaves no action on the scheduler.
  *
  * A call times out only once it has run longer than `callTimeout`: at its deadline the action first lets everything
  * else already due at that instant happen (a source ending, an unsubscription), then times out the calls still
@@ -208,6 +207,11 @@ class Deadlines {
     else call.following.previous = call.previous;
     call.previous = undefined;
     call.following = undefined;
+    if (this.head === undefined && this.timer !== undefined) {
+      // Nothing left to time out: leave no action on the scheduler.
+      this.timer.unsubscribe();
+      this.timer = undefined;
+    }
   }
 
   /** Times out the calls past their deadline (or at it, when `due`), then waits for the next deadline. */
