@@ -102,7 +102,7 @@ const GRANTED: TokenGrant = { granted: true };
 /**
  * A token bucket in this process's memory, shared by every `throttleTokenBucket` given it as `store`: answers
  * synchronously, on the clock of the asking operator's scheduler (`request.now`), with the exact arithmetic of
- * {@link TokenBucket}.
+ * the built-in bucket.
  *
  * ```
  * store = memoryTokenBucketStore()
