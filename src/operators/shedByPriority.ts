@@ -1,6 +1,7 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { callback, checkOptions } from '../internal/validate.js';
 import { boundedQueue } from '../queue/engine.js';
+import { PriorityStore } from '../queue/PriorityStore.js';
 import { QUEUE_OPTION_KEYS, capacityOption, queueOptions } from '../queue/options.js';
 import type { QueueOptions } from '../queue/options.js';
 
@@ -54,6 +55,7 @@ export function shedByPriority<T>(options: ShedByPriorityOptions<T>): MonoTypeOp
     capacity,
     overflow: 'evict-lower-priority',
     priority,
+    priorityStore: (timed) => new PriorityStore<T>(timed),
     ...queueOptions(operator, options),
   });
 }

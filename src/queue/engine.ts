@@ -7,7 +7,7 @@ import { dropReporter } from '../internal/drops.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
 import type { QueueMetrics } from '../metrics/QueueMetrics.js';
 import type { DemandInput, DropHandler, DropReason } from '../types.js';
-import { PriorityStore } from './PriorityStore.js';
+import type { PriorityStore } from './PriorityStore.js';
 import { RingBuffer } from './RingBuffer.js';
 
 /**
@@ -50,8 +50,12 @@ export interface QueueSpec<T> {
   /** Probability of dropping an arrival while the queue is not full, given fill = queued / capacity. */
   earlyDrop?: ((fill: number) => number) | undefined;
   random?: (() => number) | undefined;
-  /** Makes the queue a priority queue (higher first, FIFO within a priority). */
+  /**
+   * Makes the queue a priority queue (higher first, FIFO within a priority), stored by `priorityStore` (passed in by
+   * the operator, so that FIFO operators do not bundle the priority store).
+   */
   priority?: ((value: T) => number) | undefined;
+  priorityStore?: ((timed: boolean) => PriorityStore<T>) | undefined;
   demand?: DemandInput | undefined;
   upstream?: Demand | undefined;
   onDrop?: DropHandler<T> | undefined;
@@ -101,7 +105,7 @@ class QueueRun<T> implements QueueHandle {
     this.credit = spec.demand === undefined ? Infinity : 0;
     this.metrics = spec.metrics;
     this.timed = spec.metrics !== undefined || spec.control !== undefined;
-    this.store = spec.priority ? new PriorityStore<T>(this.timed) : new RingBuffer<T>(this.timed);
+    this.store = spec.priority && spec.priorityStore ? spec.priorityStore(this.timed) : new RingBuffer<T>(this.timed);
     this.report = dropReporter(spec.onDrop, spec.scheduler);
   }
 
@@ -179,8 +183,8 @@ class QueueRun<T> implements QueueHandle {
 
   private enqueue(value: T, rank: number): void {
     const time = this.timed ? this.spec.scheduler.now() : 0;
-    if (this.store instanceof RingBuffer) this.store.push(value, time);
-    else this.store.push(value, rank, time);
+    if (this.spec.priority) (this.store as PriorityStore<T>).push(value, rank, time);
+    else (this.store as RingBuffer<T>).push(value, time);
     this.metrics?._queued();
   }
 

@@ -1,8 +1,8 @@
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
-import { Demand } from '../demand/Demand.js';
+import type { Demand } from '../demand/Demand.js';
 import { demandInput, fail, observerOrFunction, positiveInteger, scheduler } from '../internal/validate.js';
-import { QueueMetrics } from '../metrics/QueueMetrics.js';
+import type { QueueMetrics } from '../metrics/QueueMetrics.js';
 import type { DemandInput, DropHandler } from '../types.js';
 
 /** Options every queue operator takes. */
@@ -31,7 +31,9 @@ export function queueOptions<T>(
 } {
   if (options.demand !== undefined) demandInput(operator, 'demand', options.demand);
   if (options.onDrop !== undefined) observerOrFunction(operator, 'onDrop', options.onDrop);
-  if (options.metrics !== undefined && !(options.metrics instanceof QueueMetrics)) {
+  // Checked by shape, not instanceof: importing the class would put QueueMetrics (and its histogram) into the bundle
+  // of every queue operator; a QueueMetrics from another copy of the package is accepted too.
+  if (options.metrics !== undefined && !isQueueMetrics(options.metrics)) {
     fail(operator, 'metrics', 'a QueueMetrics', options.metrics, 'type');
   }
   return {
@@ -48,6 +50,19 @@ export function capacityOption(operator: string, value: unknown, option = 'capac
 
 export function upstreamOption(operator: string, value: unknown): Demand | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Demand)) fail(operator, 'upstream', 'a Demand', value, 'type');
-  return value;
+  // By shape (it only needs request()), so the Demand class is not bundled into every queue operator.
+  if (typeof value !== 'object' || value === null || typeof (value as Demand).request !== 'function') {
+    fail(operator, 'upstream', 'a Demand', value, 'type');
+  }
+  return value as Demand;
+}
+
+const RECORDERS = ['_capacity', '_received', '_queued', '_emitted', '_dropped'] as const;
+
+function isQueueMetrics(value: unknown): value is QueueMetrics {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    RECORDERS.every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+  );
 }
