@@ -70,17 +70,35 @@ describe('QueueMetrics.alerts', () => {
     ts.run(({ hot, expectObservable, expectSubscriptions }) => {
       const metrics = new QueueMetrics({ scheduler: ts });
       // a waits 700 ms (dequeued at 800), b 850 (at 1050), c 50 (at 1150), d 50 (at 1650). Evaluated every 250 ms:
-      // 1000 sees {700} > 500, 1250 sees {850, 50}, 1500 sees nothing (holds), 1750 sees {50}.
+      // 750 sees nothing dequeued yet but a queued for 650 so far: 650 > 500, raised; 1000 sees {700} and b queued
+      // for 800; 1250 sees {850, 50}; 1500 sees nothing dequeued and nothing queued (holds); 1750 sees {50}: cleared.
       const source = hot('  100ms a 99ms b 899ms c 499ms d');
       const demand = hot('  800ms 1 249ms 1 99ms 1 499ms 1', CREDITS);
       const alertsSub = '   ^ 1900ms !';
-      const expected = '    1000ms r 749ms c';
+      const expected = '    750ms r 999ms c';
       source.pipe(dropOnFull({ capacity: 10, demand, metrics, scheduler: ts })).subscribe();
       expectObservable(metrics.alerts({ queueTimeP99: 500, interval: 250 }), alertsSub).toBe(expected, {
-        r: { kind: 'queueTime', state: 'raised', value: about(700), threshold: 500, at: 1000 },
+        r: { kind: 'queueTime', state: 'raised', value: 650, threshold: 500, at: 750 },
         c: { kind: 'queueTime', state: 'cleared', value: about(50), threshold: 500, at: 1750 },
       });
       expectSubscriptions(source.subscriptions).toBe('^');
+    });
+  });
+
+  it('raises the queue-time alert for a stalled consumer from the age of the oldest queued value', () => {
+    const ts = testScheduler();
+    ts.run(({ hot, expectObservable }) => {
+      const metrics = new QueueMetrics({ scheduler: ts });
+      // a is queued at 0 and nobody asks for it: nothing is dequeued, but at 6 s it has waited 6000 > 5000 (at 5 s
+      // exactly 5000, not over). The credit at 6.5 s delivers it (wait 6500: still raised at 7 s); b at 7.5 s passes
+      // at once (the credit of 2 is not used up): the interval (7 s, 8 s] sees {0} and nothing queued: cleared.
+      const source = hot('  a 7499ms b');
+      const demand = hot('  6500ms 2', CREDITS);
+      source.pipe(dropOnFull({ capacity: 10, demand, metrics, scheduler: ts })).subscribe();
+      expectObservable(metrics.alerts(), '^ 8500ms !').toBe('6000ms r 1999ms c', {
+        r: { kind: 'queueTime', state: 'raised', value: 6000, threshold: 5000, at: 6000 },
+        c: { kind: 'queueTime', state: 'cleared', value: 0, threshold: 5000, at: 8000 },
+      });
     });
   });
 

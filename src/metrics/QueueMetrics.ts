@@ -1,5 +1,5 @@
 import { Observable, asyncScheduler } from 'rxjs';
-import type { SchedulerAction, SchedulerLike } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { DROP_REASONS } from '../types.js';
 import type { DropReason } from '../types.js';
 import { checkOptions, probability, scheduler as checkScheduler } from '../internal/validate.js';
@@ -82,6 +82,7 @@ export class QueueMetrics {
     error: 0,
     cancelled: 0,
   };
+  private readonly queues = new Set<{ oldestTime(): number | undefined }>();
   private droppedTotal = 0;
   private readonly histogram = new Histogram();
   /** Dequeues with wait 0 not yet added to the histogram (one increment on the fast path instead of a record). */
@@ -179,14 +180,15 @@ export class QueueMetrics {
    * - `depth`: raised while depth > `depthRatio` × capacity (default 0.8), read at each evaluation.
    * - `dropRate`: raised while dropped / (dequeued + dropped) over the last interval > `dropRate` (default 0.01): the
    *   share of the values that left the queues in that interval by being dropped.
-   * - `queueTime`: raised while the p99 queue time of the values dequeued in the last interval > `queueTimeP99` ms
-   *   (default 5000), from the fixed-memory histogram (2% relative error).
+   * - `queueTime`: raised while the p99 queue time of the values dequeued in the last interval, or the age of the
+   *   oldest value still queued if that is longer, > `queueTimeP99` ms (default 5000), from the fixed-memory
+   *   histogram (2% relative error). So a stalled consumer, which dequeues nothing, still raises it.
    *
    * Every alert starts cleared and is emitted only when its state changes, at the evaluation that sees the change, so
    * within one interval of it; several transitions at one evaluation come in the order depth, dropRate, queueTime.
    * The windows are the intervals between evaluations, so an alert clears as soon as one interval is healthy. An
-   * interval in which no value left the queues (nothing dequeued or dropped) is no evidence either way: `dropRate` and
-   * `queueTime` keep their state. A consumer that has stopped altogether shows as `depth`.
+   * interval in which no value left the queues (nothing dequeued or dropped) is no evidence for `dropRate`, and one in
+   * which nothing was dequeued and nothing is queued is none for `queueTime`: they keep their state.
    *
    * Each subscription runs its own evaluation timer on the scheduler, cancelled on unsubscribe; nothing is scheduled
    * while no one subscribes. Thresholds are checked at this call.
@@ -234,20 +236,41 @@ export class QueueMetrics {
         const dequeued = this.emitted - mark.dequeued;
         const dropped = this.droppedTotal - mark.dropped;
         if (dequeued + dropped > 0) judge('dropRate', dropped / (dequeued + dropped), limits.dropRate, at);
-        if (this.waits.count > mark.waits.count) {
-          judge('queueTime', this.waits.percentileSince(mark.waits, 0.99), limits.queueTimeP99, at);
+        // The values still queued count with their age so far: a stalled consumer dequeues nothing, yet its oldest
+        // value's wait already exceeds the threshold.
+        const age = this.oldestAge(at);
+        const dequeuedSince = this.waits.count > mark.waits.count;
+        if (dequeuedSince || age !== undefined) {
+          const p99 = dequeuedSince ? this.waits.percentileSince(mark.waits, 0.99) : 0;
+          judge('queueTime', Math.max(p99, age ?? 0), limits.queueTimeP99, at);
         }
         mark.dequeued = this.emitted;
         mark.dropped = this.droppedTotal;
         mark.waits.copyFrom(this.waits);
       };
-      subscriber.add(
-        this.scheduler.schedule(function (this: SchedulerAction<undefined>) {
-          evaluate();
-          if (!subscriber.closed) this.schedule(undefined, limits.interval);
-        }, limits.interval),
-      );
+      // Each evaluation schedules the next as a fresh action (a virtual-time action that reschedules itself nests one
+      // subscription per tick, which overflows the stack on teardown after some 10^4 ticks).
+      let action: Subscription;
+      const tick = (): void => {
+        evaluate();
+        if (subscriber.closed) return;
+        const done = action;
+        action = this.scheduler.schedule(tick, limits.interval);
+        done.unsubscribe();
+      };
+      action = this.scheduler.schedule(tick, limits.interval);
+      return () => action.unsubscribe();
     });
+  }
+
+  /** How long the oldest value still queued in any watched queue has waited, or undefined when all are empty. */
+  private oldestAge(now: number): number | undefined {
+    let oldest: number | undefined;
+    for (const queue of this.queues) {
+      const t = queue.oldestTime();
+      if (t !== undefined && (oldest === undefined || t < oldest)) oldest = t;
+    }
+    return oldest === undefined ? undefined : now - oldest;
   }
 
   /** The queue-time histogram, with every zero wait counted in. */
@@ -264,6 +287,16 @@ export class QueueMetrics {
   /** @internal an operator subscription with this capacity starts (or its capacity changes by `delta`). */
   _capacity(delta: number): void {
     this.bound += delta;
+  }
+
+  /** @internal a queue starts reporting here: its oldest queued value counts in the queue-time alert. */
+  _watch(queue: { oldestTime(): number | undefined }): void {
+    this.queues.add(queue);
+  }
+
+  /** @internal a queue stops reporting here. */
+  _unwatch(queue: { oldestTime(): number | undefined }): void {
+    this.queues.delete(queue);
   }
 
   /** @internal a value was received. */

@@ -125,6 +125,7 @@ class QueueRun<T> implements QueueHandle {
   start(source: Observable<T>): void {
     const { spec } = this;
     this.metrics?._capacity(this.capacity);
+    this.metrics?._watch(this);
     if (spec.demand !== undefined) {
       this.demandSubscription = subscribeCredits(
         spec.operator,
@@ -384,6 +385,7 @@ class QueueRun<T> implements QueueHandle {
     }
     this.release();
     this.metrics?._capacity(-this.capacity);
+    this.metrics?._unwatch(this);
     if (thrown !== undefined) throw thrown;
   }
 }

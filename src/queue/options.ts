@@ -57,7 +57,7 @@ export function upstreamOption(operator: string, value: unknown): Demand | undef
   return value as Demand;
 }
 
-const RECORDERS = ['_capacity', '_received', '_queued', '_emitted', '_dropped'] as const;
+const RECORDERS = ['_capacity', '_watch', '_unwatch', '_received', '_queued', '_emitted', '_dropped'] as const;
 
 function isQueueMetrics(value: unknown): value is QueueMetrics {
   return (
