@@ -37,6 +37,24 @@ export class BackpressureError extends Error {
  * A bounded buffer was full, or a demand-driven consumer received more values than it requested.
  *
  * `capacity` is the bound that was exceeded.
+ *
+ * ```
+ * source:  -a-b-c-d-|
+ * bufferBounded({ capacity: 3, demand: NEVER })
+ * output:  -------#        BufferOverflowError (capacity 3)
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { bufferBounded, isBufferOverflowError } from 'rxjs-backpressure';
+ *
+ * jobs$.pipe(bufferBounded({ capacity: 1000, demand })).subscribe({
+ *   error: (e) => (isBufferOverflowError(e) ? alert(`queue of ${e.capacity} overflowed`) : crash(e)),
+ * });
+ * ```
+ *
+ * @see {@link bufferBounded}
+ * @see {@link isBufferOverflowError}
  */
 export class BufferOverflowError extends BackpressureError {
   readonly capacity: number;
@@ -47,7 +65,28 @@ export class BufferOverflowError extends BackpressureError {
   }
 }
 
-/** A value arrived when the token bucket could not pay for it (`throttleTokenBucket` in mode `'error'`). */
+/**
+ * A value arrived when the token bucket could not pay for it (`throttleTokenBucket` in mode `'error'`).
+ *
+ * ```
+ * source:  -a-b-|
+ * throttleTokenBucket({ rate: 1, per: 10, burst: 1, mode: 'error' })
+ * output:  -a-#            RateLimitExceededError (retryAfter 8)
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { isRateLimitExceededError, throttleTokenBucket } from 'rxjs-backpressure';
+ * import { retry, timer } from 'rxjs';
+ *
+ * calls$.pipe(
+ *   throttleTokenBucket({ rate: 10, mode: 'error' }),
+ *   retry({ delay: (e) => (isRateLimitExceededError(e) ? timer(e.retryAfter) : Promise.reject(e)) }),
+ * );
+ * ```
+ *
+ * @see {@link throttleTokenBucket}
+ */
 export class RateLimitExceededError extends BackpressureError {
   /** ms until the bucket could have paid for the value. */
   readonly retryAfter: number;
@@ -58,7 +97,29 @@ export class RateLimitExceededError extends BackpressureError {
   }
 }
 
-/** A call was refused because the circuit is open, half-open with its trial calls taken, or isolated. */
+/**
+ * A call was refused because the circuit is open, half-open with its trial calls taken, or isolated.
+ *
+ * ```
+ * call:    ---(subscribe)
+ * circuitBreak(breaker)     breaker open, 2500 ms before half-open
+ * output:  ---#              CircuitOpenError (retryAfter 2500), upstream never subscribed
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { catchError, of } from 'rxjs';
+ * import { circuitBreak, isCircuitOpenError } from 'rxjs-backpressure';
+ *
+ * fetchPrice$.pipe(
+ *   circuitBreak(breaker),
+ *   catchError((e) => (isCircuitOpenError(e) ? of(cachedPrice) : Promise.reject(e))),
+ * );
+ * ```
+ *
+ * @see {@link circuitBreak}
+ * @see {@link CircuitBreaker}
+ */
 export class CircuitOpenError extends BackpressureError {
   /** ms until the circuit lets a trial call through (`Infinity` while isolated). */
   readonly retryAfter: number;
@@ -69,7 +130,26 @@ export class CircuitOpenError extends BackpressureError {
   }
 }
 
-/** A call guarded by a circuit breaker ran longer than `callTimeout` ms. */
+/**
+ * A call guarded by a circuit breaker ran longer than `callTimeout` ms; it counts as a failure.
+ *
+ * ```
+ * call:    -----------     (never answers)
+ * circuitBreak({ callTimeout: 5 })
+ * output:  -----#           CallTimeoutError (timeout 5), upstream unsubscribed
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { circuitBreak, isCallTimeoutError } from 'rxjs-backpressure';
+ *
+ * slow$.pipe(circuitBreak({ callTimeout: 2000 })).subscribe({
+ *   error: (e) => isCallTimeoutError(e) && metrics.timeouts.inc(),
+ * });
+ * ```
+ *
+ * @see {@link circuitBreak}
+ */
 export class CallTimeoutError extends BackpressureError {
   readonly timeout: number;
 
@@ -83,27 +163,112 @@ function kindOf(error: unknown): ErrorKind | undefined {
   return typeof error === 'object' && error !== null ? (error as { [BRAND]?: ErrorKind })[BRAND] : undefined;
 }
 
-/** True for any error raised by rxjs-backpressure (any copy of it). */
+/**
+ * True for any error raised by rxjs-backpressure (any copy of it).
+ *
+ * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
+ * installed.
+ *
+ * ```
+ * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
+ * isBackpressureError(error) -> true only for the matching kind
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { isBackpressureError } from 'rxjs-backpressure';
+ *
+ * source$.subscribe({ error: (e) => console.log(isBackpressureError(e) ? 'backpressure' : 'other failure') });
+ * ```
+ */
 export function isBackpressureError(error: unknown): error is BackpressureError {
   return kindOf(error) !== undefined;
 }
 
-/** True for a {@link BufferOverflowError} (any copy of the package). */
+/**
+ * True for a {@link BufferOverflowError} (any copy of the package).
+ *
+ * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
+ * installed.
+ *
+ * ```
+ * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
+ * isBufferOverflowError(error) -> true only for the matching kind
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { isBufferOverflowError } from 'rxjs-backpressure';
+ *
+ * source$.subscribe({ error: (e) => console.log(isBufferOverflowError(e) ? 'backpressure' : 'other failure') });
+ * ```
+ */
 export function isBufferOverflowError(error: unknown): error is BufferOverflowError {
   return kindOf(error) === 'BufferOverflowError';
 }
 
-/** True for a {@link RateLimitExceededError} (any copy of the package). */
+/**
+ * True for a {@link RateLimitExceededError} (any copy of the package).
+ *
+ * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
+ * installed.
+ *
+ * ```
+ * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
+ * isRateLimitExceededError(error) -> true only for the matching kind
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { isRateLimitExceededError } from 'rxjs-backpressure';
+ *
+ * source$.subscribe({ error: (e) => console.log(isRateLimitExceededError(e) ? 'backpressure' : 'other failure') });
+ * ```
+ */
 export function isRateLimitExceededError(error: unknown): error is RateLimitExceededError {
   return kindOf(error) === 'RateLimitExceededError';
 }
 
-/** True for a {@link CircuitOpenError} (any copy of the package). */
+/**
+ * True for a {@link CircuitOpenError} (any copy of the package).
+ *
+ * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
+ * installed.
+ *
+ * ```
+ * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
+ * isCircuitOpenError(error) -> true only for the matching kind
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { isCircuitOpenError } from 'rxjs-backpressure';
+ *
+ * source$.subscribe({ error: (e) => console.log(isCircuitOpenError(e) ? 'backpressure' : 'other failure') });
+ * ```
+ */
 export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
   return kindOf(error) === 'CircuitOpenError';
 }
 
-/** True for a {@link CallTimeoutError} (any copy of the package). */
+/**
+ * True for a {@link CallTimeoutError} (any copy of the package).
+ *
+ * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
+ * installed.
+ *
+ * ```
+ * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
+ * isCallTimeoutError(error) -> true only for the matching kind
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { isCallTimeoutError } from 'rxjs-backpressure';
+ *
+ * source$.subscribe({ error: (e) => console.log(isCallTimeoutError(e) ? 'backpressure' : 'other failure') });
+ * ```
+ */
 export function isCallTimeoutError(error: unknown): error is CallTimeoutError {
   return kindOf(error) === 'CallTimeoutError';
 }

@@ -14,7 +14,21 @@ import type { Demand } from './demand/Demand.js';
  */
 export type DropReason = 'overflow' | 'evicted' | 'early' | 'rate' | 'expired' | 'error' | 'cancelled';
 
-/** Every drop reason, in a stable order (useful for tables and metrics labels). */
+/**
+ * Every drop reason, in a stable order (useful for tables and metrics labels).
+ *
+ * ```
+ * DROP_REASONS: overflow, evicted, early, rate, expired, error, cancelled
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { DROP_REASONS, QueueMetrics } from 'rxjs-backpressure';
+ *
+ * const metrics = new QueueMetrics();
+ * for (const reason of DROP_REASONS) console.log(reason, metrics.droppedBy(reason));
+ * ```
+ */
 export const DROP_REASONS: readonly DropReason[] = [
   'overflow',
   'evicted',
