@@ -8,7 +8,7 @@
  *   `getCoalescedEvents()` lists them) pass a token bucket in `'drop'` mode (MOVE_RATE a second, bursts of MOVE_BURST), then share a
  *   priority queue (`shedByPriority`, capacity PAD_QUEUE) with clicks in front of a renderer that takes RENDER_MS per
  *   event. Clicks outrank moves: a click arriving at a full queue evicts the oldest queued move, so clicks are not lost
- *   to pointer noise.
+ *   to pointer noise (only to a queue already full of clicks).
  * - Scroll events of the feed pass their own token bucket (`'drop'`).
  * - Keystrokes in the search box go through `dropOnFull` (`'drop-oldest'`, capacity KEY_QUEUE) in front of a slow
  *   lookup (one at a time, LOOKUP_MS each): typing faster than the lookup keeps the newest keys.
@@ -16,7 +16,7 @@
  * Every event ends as emitted or dropped; the counters are the `data-*` attributes of `#counters` (and the cells with
  * the same ids), for the browser test: `data-moves-received`, `data-moves-admitted` (through the bucket),
  * `data-moves-delivered`, `data-moves-dropped`, `data-moves-pending`, the same for clicks, scrolls and keys, the
- * bucket settings `data-move-rate` and `data-move-burst`, and the scheduler times of the first and last pointer move,
+ * bucket settings `data-move-rate` and `data-move-burst`, the priority queue's capacity `data-pad-queue`, and the scheduler times of the first and last pointer move,
  * `data-moves-first-at` and `data-moves-last-at`.
  *
  * Open the page with `?naive` to compare: no buckets and unbounded queues (`concatMap`), so nothing is dropped and
@@ -31,8 +31,11 @@ import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js'
 /** Pointer moves admitted per second, and the bucket size (a burst after a pause). */
 const MOVE_RATE = 30;
 const MOVE_BURST = 10;
-/** Events waiting for the renderer, and how long it takes per event. */
-const PAD_QUEUE = 8;
+/**
+ * Events waiting for the renderer, and how long it takes per event. Moves are shed first, so a click is lost only when
+ * PAD_QUEUE clicks are already waiting (over half a second of rendering): more than a burst of fast clicking.
+ */
+const PAD_QUEUE = 32;
 const RENDER_MS = 20;
 const SCROLL_RATE = 10;
 const SCROLL_BURST = 3;
@@ -109,6 +112,7 @@ counters.dataset['mode'] = naive ? 'naive' : 'backpressure';
 if (naive) element('mode').textContent = ' (naive mode: no backpressure, unbounded queues)';
 counters.dataset['moveRate'] = String(MOVE_RATE);
 counters.dataset['moveBurst'] = String(MOVE_BURST);
+counters.dataset['padQueue'] = String(PAD_QUEUE);
 
 // Pointer moves and clicks: token bucket for moves, then one priority queue in front of a slow renderer.
 const padDemand = new Demand();

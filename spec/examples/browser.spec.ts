@@ -162,7 +162,9 @@ describe('examples/browser in chromium (playwright-core, loopback)', () => {
       expect(number('movesAdmitted')).toBeGreaterThanOrEqual(number('moveBurst'));
       expect(number('movesDelivered')).toBeLessThanOrEqual(number('movesAdmitted'));
       expect(number('movesDelivered')).toBeLessThan(MOVES / 2); // it really did throttle
-      // clicks outrank moves in the renderer's queue: every one was delivered
+      // clicks outrank moves in the renderer's queue: with fewer clicks than its capacity, a click that finds it full
+      // always has a move to evict, however late the renderer runs, so every click was delivered
+      expect(sent.clicks).toBeLessThanOrEqual(number('padQueue'));
       expect(number('clicksReceived')).toBe(sent.clicks);
       expect(number('clicksDelivered')).toBe(sent.clicks);
       expect(number('clicksDropped')).toBe(0);
