@@ -11,6 +11,9 @@
  * without `callTimeout`) and, separately, with its default 10 s timeout against circuitBreak with `callTimeout`.
  * Goal: circuitBreak's overhead at most half of opossum's and below cockatiel's.
  *
+ * For context, the same two calls through `map(x => x)`: what any rxjs operator adds to a subscription (an Observable
+ * from `pipe`, a subscriber, its teardown). circuitBreak cannot cost less than that floor and still be an operator.
+ *
  * circuitBreak is measured twice: as the package ships (src bundled by esbuild with tsup's settings: target es2020, no
  * keepNames) and as tsx runs src. tsx transforms with esbuild's keepNames, which redefines `name` on every class; V8
  * then constructs instances of those classes on a slow path (several times slower `new`, worst for subclasses of
@@ -19,7 +22,7 @@
  *
  *   npx tsx bench/circuitBreak.bench.ts
  */
-import { from, lastValueFrom, of } from 'rxjs';
+import { from, lastValueFrom, map, of } from 'rxjs';
 import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
 import Opossum from 'opossum';
 import { build } from 'esbuild';
@@ -87,6 +90,8 @@ export async function run(): Promise<BenchRow[]> {
   const guarded = source.pipe(guard);
   const guardedWithTimeout = source.pipe(guardWithTimeout);
   const guardedFromSource = source.pipe(guardFromSource);
+  const identity = map((x: number) => x);
+  const mapped = source.pipe(identity);
   const opossum = new Opossum(trivial, { timeout: false });
   const opossumDefault = new Opossum(trivial);
   const cockatiel = cockatielBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) });
@@ -96,10 +101,12 @@ export async function run(): Promise<BenchRow[]> {
     sync: 'of(1).pipe(circuitBreak(breaker)).subscribe()',
     syncTimeout: 'of(1).pipe(circuitBreak({ callTimeout: 10000 }))',
     syncTsx: 'of(1).pipe(circuitBreak(breaker)) [src under tsx]',
+    syncMap: 'of(1).pipe(map(x => x)).subscribe() [any operator]',
     bareRx: 'bare await lastValueFrom(from(f()))',
     rx: 'await lastValueFrom(from(f()).pipe(circuitBreak(breaker)))',
     rxTsx: 'await lastValueFrom(from(f()).pipe(circuitBreak(breaker))) [src under tsx]',
     rxTimeout: 'await lastValueFrom(from(f()).pipe(circuitBreak({ callTimeout: 10000 })))',
+    rxMap: 'await lastValueFrom(from(f()).pipe(map(x => x))) [any operator]',
     bareAwait: 'bare await f()',
     opossum: 'opossum await fire() (timeout: false)',
     opossumDefault: 'opossum await fire() (default timeout 10000)',
@@ -112,6 +119,7 @@ export async function run(): Promise<BenchRow[]> {
       { name: names.sync, fn: syncCalls(() => guarded.subscribe(observer)), values: K },
       { name: names.syncTimeout, fn: syncCalls(() => guardedWithTimeout.subscribe(observer)), values: K },
       { name: names.syncTsx, fn: syncCalls(() => guardedFromSource.subscribe(observer)), values: K },
+      { name: names.syncMap, fn: syncCalls(() => mapped.subscribe(observer)), values: K },
       { name: names.bareRx, fn: asyncCalls(() => lastValueFrom(from(trivial()))), values: K },
       { name: names.rx, fn: asyncCalls(() => lastValueFrom(from(trivial()).pipe(guard))), values: K },
       {
@@ -119,6 +127,7 @@ export async function run(): Promise<BenchRow[]> {
         fn: asyncCalls(() => lastValueFrom(from(trivial()).pipe(guardWithTimeout))),
         values: K,
       },
+      { name: names.rxMap, fn: asyncCalls(() => lastValueFrom(from(trivial()).pipe(identity))), values: K },
       { name: names.rxTsx, fn: asyncCalls(() => lastValueFrom(from(trivial()).pipe(guardFromSource))), values: K },
       { name: names.bareAwait, fn: asyncCalls(trivial), values: K },
       { name: names.opossum, fn: asyncCalls(() => opossum.fire()), values: K },
@@ -135,6 +144,8 @@ export async function run(): Promise<BenchRow[]> {
     'circuitBreak (sync, callTimeout)': ns(names.syncTimeout) - ns(names.bareSync),
     'circuitBreak (around a promise)': ns(names.rx) - ns(names.bareRx),
     'circuitBreak (around a promise, callTimeout)': ns(names.rxTimeout) - ns(names.bareRx),
+    'map(x => x) (sync of(1)) [any operator]': ns(names.syncMap) - ns(names.bareSync),
+    'map(x => x) (around a promise) [any operator]': ns(names.rxMap) - ns(names.bareRx),
     'circuitBreak (sync of(1), src under tsx)': ns(names.syncTsx) - ns(names.bareSync),
     'circuitBreak (around a promise, src under tsx)': ns(names.rxTsx) - ns(names.bareRx),
     'opossum fire (timeout: false)': ns(names.opossum) - ns(names.bareAwait),
@@ -150,6 +161,11 @@ export async function run(): Promise<BenchRow[]> {
     'circuitBreak around a promise / cockatiel': o['circuitBreak (around a promise)'] / o['cockatiel execute'],
     'circuitBreak around a promise, callTimeout / opossum default timeout':
       o['circuitBreak (around a promise, callTimeout)'] / o['opossum fire (default timeout)'],
+    'circuitBreak sync / map(x => x) (context)':
+      o['circuitBreak (sync of(1))'] / o['map(x => x) (sync of(1)) [any operator]'],
+    'circuitBreak around a promise / map(x => x) (context)':
+      o['circuitBreak (around a promise)'] / o['map(x => x) (around a promise) [any operator]'],
+    'map(x => x) sync / cockatiel (context)': o['map(x => x) (sync of(1)) [any operator]'] / o['cockatiel execute'],
   };
   print(rows);
   console.table(
