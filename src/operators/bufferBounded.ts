@@ -29,10 +29,10 @@ export interface BufferBoundedOptions<T> extends QueueOptions<T> {
  * overflows it.
  *
  * ```
- * source:  -a-b-c-d-e-f-|
- * demand:  ----1-------2--------
+ * source:  -a-b-c-d-|
+ * demand:  ----1---2-----1--
  * bufferBounded({ capacity: 3, demand })
- * output:  ----a-------(bc)--d--e--f..  (values wait in the buffer; none is lost)
+ * output:  ----a---(bc)--(d|)           (values wait in the buffer; none is lost)
  * source:  -a-b-c-d-e---|
  * bufferBounded({ capacity: 3, demand: NEVER })
  * output:  -------#                     (d arrives to a full buffer: BufferOverflowError)

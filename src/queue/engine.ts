@@ -154,18 +154,38 @@ class QueueRun<T> implements QueueHandle {
       rank = this.rankOf(value);
       if (this.terminated) return;
     }
-    const size = this.store.size;
-    if (this.spec.earlyDrop && size < this.capacity && this.dropsEarly(value, size)) {
-      this.requestUpstream();
-      return;
+    if (this.spec.earlyDrop) {
+      const size = this.store.size;
+      if (size < this.capacity && this.dropsEarly(value, size)) {
+        this.requestUpstream();
+        return;
+      }
+      if (this.terminated) {
+        // values the earlyDrop function pushed back into the source ended the stream meanwhile
+        this.dropQuietly(value, 'cancelled', false);
+        return;
+      }
     }
-    if (size === 0 && this.credit > 0 && !this.draining) {
+    if (this.store.size === 0 && this.credit > 0 && !this.draining) {
       this.emitNow(value);
-    } else if (size < this.capacity || this.makeRoom(value, rank, size)) {
+    } else if (this.admits(value, rank)) {
       this.enqueue(value, rank);
       if (this.credit > 0) this.drain();
     }
     this.requestUpstream();
+  }
+
+  /**
+   * Whether an arrival may be queued: there is room, or the overflow policy made some. Queued values that credit
+   * already covers take no slot: they are values pushed back into the source from inside `next`, held only until that
+   * call returns. Room made is checked again, since `onDrop` may have pushed values into it.
+   */
+  private admits(value: T, rank: number): boolean {
+    for (;;) {
+      const size = this.store.size;
+      if (size < this.capacity + this.credit) return true;
+      if (!this.makeRoom(value, rank, size)) return false;
+    }
   }
 
   private emitNow(value: T): void {
