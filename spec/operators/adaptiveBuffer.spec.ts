@@ -449,3 +449,84 @@ describe('adaptiveBuffer options', () => {
     ).not.toThrow();
   });
 });
+
+describe('adaptiveBuffer thresholds are exact, and its timer sleeps while every tick would change nothing', () => {
+  const options = { minCapacity: 1, maxCapacity: 4, initialCapacity: 2, targetLatency: 4, interval: 10 };
+
+  it('a wait of exactly target / 2 is in the dead band: no growth for that interval', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const sizes = new Subject<number>();
+      const demand = cold('--1', CREDITS); // a waits exactly 2 ms
+      expectObservable(cold('a').pipe(adaptiveBuffer({ ...options, demand, onCapacity: sizes }))).toBe('--a');
+      // 10: p99 = 2 = target / 2, holds; 20 and 30: empty intervals read as 0 and grow; then at max it sleeps
+      expectObservable(sizes).toBe('20ms 3 9ms 4', SIZES);
+    });
+  });
+
+  it('a wait of exactly 2 x target is in the dead band: no shrinking for that interval', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const sizes = new Subject<number>();
+      const demand = cold('8ms 1', CREDITS); // a waits exactly 8 ms
+      expectObservable(cold('a').pipe(adaptiveBuffer({ ...options, demand, onCapacity: sizes }))).toBe('8ms a');
+      expectObservable(sizes).toBe('20ms 3 9ms 4', SIZES);
+    });
+  });
+
+  it('the percentile is the wait of rank ceil(p x n): p50 of waits 10 and 50 is 10, exactly 2 x target 5', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const sizes = new Subject<number>();
+      const demand = cold('10ms 1 39ms 1', CREDITS);
+      const buffer = adaptiveBuffer<string>({
+        minCapacity: 1,
+        maxCapacity: 3,
+        initialCapacity: 2,
+        targetLatency: 5,
+        percentile: 0.5,
+        interval: 60,
+        demand,
+        onCapacity: sizes,
+      });
+      expectObservable(cold('(ab)').pipe(buffer)).toBe('10ms a 39ms b');
+      // 60: p50 = 10, in the dead band [2.5, 10], holds; 120: an empty interval grows to 3 (the maximum), then sleeps
+      expectObservable(sizes).toBe('120ms 3', SIZES);
+    });
+  });
+
+  it('an idle stream that never ends leaves nothing on the scheduler: the marble test finishes', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const sizes = new Subject<number>();
+      expectObservable(cold('-a-b-').pipe(adaptiveBuffer({ ...options, onCapacity: sizes }))).toBe('-a-b-');
+      expectObservable(sizes).toBe('10ms 3 9ms 4', SIZES);
+    });
+  });
+
+  it('stalled at minCapacity it sleeps; a delivery wakes it in the phase of the ticks it skipped', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const sizes = new Subject<number>();
+      const demand = cold('55ms 1', CREDITS);
+      const buffer = adaptiveBuffer<string>({ ...options, initialCapacity: 4, demand, onCapacity: sizes });
+      expectObservable(cold('a').pipe(buffer)).toBe('55ms a');
+      // 10, 20, 30: a is older than 8 ms: 4 -> 3 -> 2 -> 1, then stalled at the minimum (ticks at 40 and 50 would
+      // change nothing). 60: the interval's one wait, 55 ms, is over: holds at 1. 70, 80, 90: empty intervals grow it
+      // 1 -> 2 -> 3 -> 4 (ceil(3.6)), and at the maximum with nothing queued it sleeps.
+      expectObservable(sizes).toBe('10ms 3 9ms 2 9ms 1 39ms 2 9ms 3 9ms 4', SIZES);
+    });
+  });
+
+  it('stalled, a value arriving that evicts the oldest wakes it too', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const sizes = new Subject<number>();
+      const buffer = adaptiveBuffer<string>({
+        ...options,
+        initialCapacity: 1,
+        overflow: 'drop-oldest',
+        demand: NEVER,
+        onCapacity: sizes,
+      });
+      expectObservable(cold('a 48ms b').pipe(buffer)).toBe('-');
+      // 10: a is 10 ms old, over, at the minimum already: stalled. 49: b evicts a. 50: b is 1 ms old, under target / 2:
+      // grows to 2. 60: b is 11 ms old, over: back to 1, stalled again.
+      expectObservable(sizes).toBe('50ms 2 9ms 1', SIZES);
+    });
+  });
+});

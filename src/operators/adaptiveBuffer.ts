@@ -53,8 +53,8 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
  * A lossy bounded buffer whose capacity follows queue latency: it shrinks when values wait too long and grows when
  * they flow.
  *
- * Every `interval` (on `scheduler`) it takes the `percentile` queue wait of the values delivered in that interval, from
- * a fixed-memory histogram (no samples kept, no sorting). The age of the oldest value still queued counts as one more
+ * Every `interval` (on `scheduler`) it takes the `percentile` queue wait of the values delivered in that interval,
+ * exactly, from three counters (no samples kept, no sorting). The age of the oldest value still queued counts as one more
  * sample: that value will wait at least that long, and it is what makes a stalled consumer, which delivers nothing,
  * still shrink the queue. Values delivered at once, without queueing, count as a wait of 0 (the percentile is over
  * every value delivered, as in {@link QueueMetrics.queueTime}); an interval with nothing delivered and nothing queued
@@ -63,7 +63,11 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
  * Then: over 2 x `targetLatency` the capacity is multiplied by `decrease` and rounded down; under `targetLatency` / 2
  * it is multiplied by `increase` and rounded up; in between it holds. Each step moves at least one slot (a capacity
  * of 1 still grows with `increase` 1.2) and the result is clamped to [minCapacity, maxCapacity]. The dead band
- * between target / 2 and 2 x target is what keeps a steady load from flip-flopping every interval.
+ * between target / 2 and 2 x target (both included) is what keeps a steady load from flip-flopping every interval.
+ * The timer sleeps while every tick would change nothing: at `maxCapacity` with nothing queued (woken when a value is
+ * queued), or at `minCapacity` with the oldest value already over 2 x target (woken when a value is queued or
+ * delivered). So an idle stream leaves nothing on the scheduler, and a marble test over a stream that never ends
+ * finishes.
  *
  * Shrinking never drops what is already queued: the queue only stops admitting (reason `'overflow'`) until it is
  * below the new capacity. So the wait comes down only as fast as the consumer drains the excess: started full at

@@ -39,6 +39,8 @@ export interface QueueHandle {
 export interface QueueController {
   /** A value was emitted after waiting `wait` ms in the queue (0 for a value delivered at once). */
   delivered(wait: number): void;
+  /** A value was queued. */
+  queued(): void;
   unsubscribe(): void;
 }
 
@@ -207,6 +209,7 @@ class QueueRun<T> implements QueueHandle {
     if (this.spec.priority) (this.store as PriorityStore<T>).push(value, rank, time);
     else (this.store as RingBuffer<T>).push(value, time);
     this.metrics?._queued();
+    this.controller?.queued();
   }
 
   /** Makes room for an arrival at a full queue. True if the arrival may now be queued. */
