@@ -1,4 +1,4 @@
-import { Observable, Subject, catchError, from, map, merge, of, take } from 'rxjs';
+import { Observable, Subject, catchError, from, map, merge, of, range, take } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { isRateLimitExceededError } from '../../src/errors.js';
@@ -254,5 +254,90 @@ describe('throttleTokenBucket with a store', () => {
       new TypeError('throttleTokenBucket: store must be a TokenBucketStore (with take()), got an object'),
     );
     expect(() => throttleTokenBucket({ rate: 1, store: null as unknown as TokenBucketStore })).toThrow(TypeError);
+  });
+});
+
+describe('throttleTokenBucket and memoryTokenBucketStore: rounding and odd answers (found by a conformance audit)', () => {
+  /** Emission times of `count` simultaneous values through `limit`, in virtual time. */
+  function emissionTimes(count: number, limit: (scheduler: SchedulerLike) => ThrottleTokenBucketOptions<number>) {
+    const ts = testScheduler();
+    const times: number[] = [];
+    let completed = false;
+    ts.run(() => {
+      range(0, count)
+        .pipe(throttleTokenBucket(limit(ts)))
+        .subscribe({ next: () => times.push(ts.now()), complete: () => (completed = true) });
+    });
+    return { times, completed };
+  }
+
+  it('shape mode with a store and a rate of 3 per 10 ms: a value every 10/3 ms, as without a store, and it ends', () => {
+    // 12 values at once, burst 1: the k-th can be paid for at k x 10/3 ms. At 20 ms the level is a rounding error
+    // short of one token; the store must grant there rather than ask to be asked again in 1e-15 ms, forever.
+    const withStore = emissionTimes(12, () => ({ rate: 3, per: 10, store: memoryTokenBucketStore() }));
+    const without = emissionTimes(12, () => ({ rate: 3, per: 10 }));
+    expect(withStore.completed).toBe(true);
+    expect(withStore.times).toHaveLength(12);
+    withStore.times.forEach((t, k) => expect(t).toBeCloseTo((k * 10) / 3, 9));
+    without.times.forEach((t, k) => expect(t).toBeCloseTo((k * 10) / 3, 9));
+    expect(without.times).toHaveLength(12);
+  });
+
+  it('fractional costs add up exactly enough: burst 3 pays for 30 values of 0.1, burst 0.3 for 3', () => {
+    const cost = (): number => 0.1;
+    for (const store of [undefined, memoryTokenBucketStore()]) {
+      const deep = emissionTimes(40, () => ({
+        rate: 1,
+        per: 1,
+        burst: 3,
+        cost,
+        mode: 'drop',
+        ...(store && { store }),
+      }));
+      expect(deep.times).toHaveLength(30);
+    }
+    for (const store of [undefined, memoryTokenBucketStore()]) {
+      const shallow = emissionTimes(5, () => ({
+        rate: 1,
+        per: 1,
+        burst: 0.3,
+        cost,
+        mode: 'drop',
+        ...(store && { store }),
+      }));
+      expect(shallow.times).toHaveLength(3);
+    }
+  });
+
+  it('one memory store asked with two rates is one bucket: it keeps its tokens instead of refilling', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const store = memoryTokenBucketStore();
+      const slow = cold('a-a-a-a-a|').pipe(throttleTokenBucket({ rate: 1, per: 100, mode: 'drop', store }));
+      const fast = cold('-b-b-b-b-b|').pipe(throttleTokenBucket({ rate: 2, per: 100, mode: 'drop', store }));
+      // the bucket starts with its one token; in 10 ms at most 0.2 more accrue: only the first value is paid for
+      expectObservable(merge(slow, fast)).toBe('a---------|');
+    });
+  });
+
+  it('a store answer that is not a grant errors the stream once, reporting each value once', async () => {
+    const answers: unknown[] = [{}, 42, null, { granted: false }, { granted: false, retryAfter: Number.NaN }];
+    answers.push({ granted: false, retryAfter: 0 }, { granted: false, retryAfter: -1 });
+    for (const answer of answers) {
+      for (const asynchronous of [false, true]) {
+        const drops: string[] = [];
+        const seen: unknown[] = [];
+        const store = { take: () => (asynchronous ? Promise.resolve(answer) : answer) } as unknown as TokenBucketStore;
+        of('a', 'b')
+          .pipe(throttleTokenBucket({ rate: 1, store, onDrop: (d) => drops.push(`${d.value}:${d.reason}`) }))
+          .subscribe({ next: (v) => seen.push(v), error: (e: unknown) => seen.push(e) });
+        await Promise.resolve();
+        await Promise.resolve();
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toBeInstanceOf(TypeError);
+        expect((seen[0] as Error).message).toContain('store.take must answer');
+        // a synchronous answer errors before b arrives; an asynchronous one finds b waiting in line behind a
+        expect(drops).toEqual(asynchronous ? ['a:error', 'b:error'] : ['a:error']);
+      }
+    }
   });
 });

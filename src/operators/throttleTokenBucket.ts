@@ -320,7 +320,7 @@ class Limiter<T> extends BucketRun<T> {
     }
     const now = this.scheduler.now();
     const level = bucket.level(now);
-    if (level >= units) {
+    if (bucket.affords(units, level)) {
       bucket.take(units);
       this.destination.next(value);
       return;
@@ -412,7 +412,7 @@ class Shaper<T> extends BucketRun<T> {
     if (this.line.state === 'empty') {
       const now = this.scheduler.now();
       const level = this.bucket.level(now);
-      if (level >= this.need(units)) {
+      if (this.bucket.affords(this.need(units), level)) {
         this.bucket.take(units);
         this.destination.next(value);
       } else {
@@ -464,7 +464,7 @@ class Shaper<T> extends BucketRun<T> {
     let expired = due && timer.due === 'expiry' ? head : undefined;
     for (;;) {
       const level = bucket.level(now);
-      if (level >= this.need(head.units)) {
+      if (bucket.affords(this.need(head.units), level)) {
         bucket.take(head.units);
         this.promote();
         this.destination.next(head.value);
@@ -644,21 +644,28 @@ class StoreRun<T> extends BucketRun<T> {
 
   /** Acts on the store's answer for `head`: emit it, drop it, error, or wait and ask again (mode 'shape'). */
   private decide(head: Asking<T>, grant: TokenGrant): void {
-    if (typeof grant !== 'object' || grant === null || typeof grant.granted !== 'boolean') {
+    this.turn = IDLE;
+    if (
+      typeof grant !== 'object' ||
+      grant === null ||
+      typeof grant.granted !== 'boolean' ||
+      (!grant.granted && !(typeof grant.retryAfter === 'number' && grant.retryAfter > 0))
+    ) {
+      const answer = typeof grant === 'object' && grant !== null ? JSON.stringify(grant) : String(grant);
       this.fail(
-        new TypeError(`${operator}: store.take must answer { granted, retryAfter? }, got ${String(grant)}`),
+        new TypeError(
+          `${operator}: store.take must answer { granted: true } or { granted: false, retryAfter } with retryAfter > 0 ms, got ${answer}`,
+        ),
         head.value,
       );
       return;
     }
     if (grant.granted) {
-      this.turn = IDLE;
       this.destination.next(head.value);
       return;
     }
-    const retryAfter = grant.retryAfter >= 0 ? grant.retryAfter : 0;
+    const { retryAfter } = grant;
     if (this.settings.mode !== 'shape') {
-      this.turn = IDLE;
       this.refuse(head.value, retryAfter);
       return;
     }

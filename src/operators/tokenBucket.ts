@@ -16,6 +16,11 @@ export class TokenBucket {
   readonly size: number;
   /** Units accrued per ms. */
   readonly rate: number;
+  /**
+   * Rounding slack in units: a level this close below a cost pays for it. Sums of fractional costs (ten costs of 0.1
+   * make 0.9999999999999999) and a timer due at the instant of payment land a rounding error short of the exact figure.
+   */
+  private readonly slack: number;
   private anchor = -Infinity;
   private base: number;
   private spent = 0;
@@ -33,6 +38,12 @@ export class TokenBucket {
     this.rate = rate;
     this.size = burst * per;
     this.base = this.size;
+    this.slack = this.size * 1e-12;
+  }
+
+  /** Whether `level` (= `this.level(now)`) pays for `units`, allowing for rounding. */
+  affords(units: number, level: number): boolean {
+    return level >= units - this.slack;
   }
 
   /** The level at `now`, in units. Finding the bucket full re-anchors it there (so `spent` never grows unbounded). */
@@ -52,7 +63,14 @@ export class TokenBucket {
 
   /** ms after `now` until the bucket holds `units`, given `level` = `this.level(now)`. */
   waitFor(units: number, level: number): number {
-    return level >= units ? 0 : (units - level) / this.rate;
+    return this.affords(units, level) ? 0 : (units - level) / this.rate;
+  }
+
+  /** Sets the level at `now` to `units` (a store's bucket whose settings changed keeps its tokens). */
+  refill(units: number, now: number): void {
+    this.anchor = now;
+    this.base = units;
+    this.spent = 0;
   }
 
   /**
@@ -60,10 +78,7 @@ export class TokenBucket {
    * level a rounding error short of it; this settles the tie in favour of the timer, so no zero-length timers follow.
    */
   settle(units: number, now: number): void {
-    if (this.level(now) >= units) return;
-    this.anchor = now;
-    this.base = units;
-    this.spent = 0;
+    if (this.level(now) < units) this.refill(units, now);
   }
 }
 
@@ -129,14 +144,20 @@ export function memoryTokenBucketStore(): TokenBucketStore {
   return {
     take(request: TokenRequest): TokenGrant {
       const { rate, per, now } = request;
-      if (bucket === undefined || bucket.rate !== rate || bucket.per !== per || burst !== request.burst) {
+      if (bucket === undefined) {
         bucket = new TokenBucket(rate, per, request.burst);
         burst = request.burst;
+      } else if (bucket.rate !== rate || bucket.per !== per || burst !== request.burst) {
+        // Asked with other settings: the same bucket, resized; it keeps its tokens (up to the new burst).
+        const tokens = bucket.level(now) / bucket.per;
+        bucket = new TokenBucket(rate, per, request.burst);
+        burst = request.burst;
+        bucket.refill(Math.min(tokens, request.burst) * per, now);
       }
       const units = request.tokens * per;
       const need = units < bucket.size ? units : bucket.size;
       const level = bucket.level(now);
-      if (level >= need) {
+      if (bucket.affords(need, level)) {
         bucket.take(units);
         return GRANTED;
       }
