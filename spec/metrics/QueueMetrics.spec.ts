@@ -246,5 +246,9 @@ describe('QueueMetrics', () => {
     expect(() => metrics.queueTime(NaN)).toThrow(RangeError);
     expect(() => metrics.queueTime('0.5' as never)).toThrow(TypeError);
     expect(() => metrics.droppedBy('lost' as never)).toThrow(TypeError);
+    // names every object has are not drop reasons either
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      expect(() => metrics.droppedBy(name as never)).toThrow(TypeError);
+    }
   });
 });

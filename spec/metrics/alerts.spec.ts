@@ -71,15 +71,15 @@ describe('QueueMetrics.alerts', () => {
       const metrics = new QueueMetrics({ scheduler: ts });
       // a waits 700 ms (dequeued at 800), b 850 (at 1050), c 50 (at 1150), d 50 (at 1650). Evaluated every 250 ms:
       // 750 sees nothing dequeued yet but a queued for 650 so far: 650 > 500, raised; 1000 sees {700} and b queued
-      // for 800; 1250 sees {850, 50}; 1500 sees nothing dequeued and nothing queued (holds); 1750 sees {50}: cleared.
+      // for 800; 1250 sees {850, 50}; 1500 sees nothing dequeued and nothing queued: an idle interval reads 0, cleared.
       const source = hot('  100ms a 99ms b 899ms c 499ms d');
       const demand = hot('  800ms 1 249ms 1 99ms 1 499ms 1', CREDITS);
       const alertsSub = '   ^ 1900ms !';
-      const expected = '    750ms r 999ms c';
+      const expected = '    750ms r 749ms c';
       source.pipe(dropOnFull({ capacity: 10, demand, metrics, scheduler: ts })).subscribe();
       expectObservable(metrics.alerts({ queueTimeP99: 500, interval: 250 }), alertsSub).toBe(expected, {
         r: { kind: 'queueTime', state: 'raised', value: 650, threshold: 500, at: 750 },
-        c: { kind: 'queueTime', state: 'cleared', value: about(50), threshold: 500, at: 1750 },
+        c: { kind: 'queueTime', state: 'cleared', value: 0, threshold: 500, at: 1500 },
       });
       expectSubscriptions(source.subscriptions).toBe('^');
     });
@@ -129,9 +129,13 @@ describe('QueueMetrics.alerts', () => {
       const source = hot('  100ms x 1999ms k');
       source.pipe(dropOnFull({ capacity: 1, earlyDrop: 1, metrics, scheduler: ts })).subscribe();
       const kinds = (alerts = metrics.alerts()) => alerts.pipe(map((a) => `${a.state}@${a.at}`));
-      // the first sees x dropped in (0, 1s]; the second, subscribed at 1.5 s, sees only k, also dropped, in
-      // (1.5 s, 2.5 s].
-      expectObservable(kinds(), '^ 3000ms !').toBe('1000ms a', { a: 'raised@1000' });
+      // the first sees x dropped in (0, 1 s], an idle (1 s, 2 s], which reads 0, and k dropped in (2 s, 3 s]; the
+      // second, subscribed at 1.5 s, sees only k, in (1.5 s, 2.5 s].
+      expectObservable(kinds(), '^ 3000ms !').toBe('1000ms a 999ms c 999ms r', {
+        a: 'raised@1000',
+        c: 'cleared@2000',
+        r: 'raised@3000',
+      });
       expectObservable(kinds(), '1500ms ^ 1500ms !').toBe('2500ms b', { b: 'raised@2500' });
     });
   });

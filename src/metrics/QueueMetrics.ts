@@ -123,7 +123,7 @@ export class QueueMetrics {
 
   /** Values dropped so far for `reason`. */
   droppedBy(reason: DropReason): number {
-    const n = this.drops[reason];
+    const n = Object.prototype.hasOwnProperty.call(this.drops, reason) ? this.drops[reason] : undefined;
     if (n === undefined) throw new TypeError(`QueueMetrics.droppedBy: unknown reason ${String(reason)}`);
     return n;
   }
@@ -186,9 +186,9 @@ export class QueueMetrics {
    *
    * Every alert starts cleared and is emitted only when its state changes, at the evaluation that sees the change, so
    * within one interval of it; several transitions at one evaluation come in the order depth, dropRate, queueTime.
-   * The windows are the intervals between evaluations, so an alert clears as soon as one interval is healthy. An
-   * interval in which no value left the queues (nothing dequeued or dropped) is no evidence for `dropRate`, and one in
-   * which nothing was dequeued and nothing is queued is none for `queueTime`: they keep their state.
+   * The windows are the intervals between evaluations, so an alert clears as soon as one interval is healthy. An idle
+   * interval is healthy: with nothing dequeued or dropped the drop rate reads 0, and with nothing dequeued and nothing
+   * queued the queue time reads 0, so an idle queue never keeps an alert raised.
    *
    * Each subscription runs its own evaluation timer on the scheduler, cancelled on unsubscribe; nothing is scheduled
    * while no one subscribes. Thresholds are checked at this call.
@@ -235,15 +235,12 @@ export class QueueMetrics {
         judge('depth', this.bound > 0 ? this.queued / this.bound : 0, limits.depthRatio, at);
         const dequeued = this.emitted - mark.dequeued;
         const dropped = this.droppedTotal - mark.dropped;
-        if (dequeued + dropped > 0) judge('dropRate', dropped / (dequeued + dropped), limits.dropRate, at);
+        judge('dropRate', dequeued + dropped > 0 ? dropped / (dequeued + dropped) : 0, limits.dropRate, at);
         // The values still queued count with their age so far: a stalled consumer dequeues nothing, yet its oldest
         // value's wait already exceeds the threshold.
         const age = this.oldestAge(at);
-        const dequeuedSince = this.waits.count > mark.waits.count;
-        if (dequeuedSince || age !== undefined) {
-          const p99 = dequeuedSince ? this.waits.percentileSince(mark.waits, 0.99) : 0;
-          judge('queueTime', Math.max(p99, age ?? 0), limits.queueTimeP99, at);
-        }
+        const p99 = this.waits.count > mark.waits.count ? this.waits.percentileSince(mark.waits, 0.99) : 0;
+        judge('queueTime', Math.max(p99, age ?? 0), limits.queueTimeP99, at);
         mark.dequeued = this.emitted;
         mark.dropped = this.droppedTotal;
         mark.waits.copyFrom(this.waits);
