@@ -62,6 +62,28 @@ function watch(breaker: CircuitBreaker, clock: Clock): { seen: Array<[number, Ci
 }
 
 describe('CircuitBreaker', () => {
+  it('takes every option from its defaults when given none (failureThreshold 5)', () => {
+    const breaker = new CircuitBreaker();
+    const guard = circuitBreak<never>(breaker);
+    const fail = (): void => {
+      throwError(() => new Error('down'))
+        .pipe(guard)
+        .subscribe({ error: () => undefined });
+    };
+    for (let i = 0; i < 4; i++) fail();
+    expect(breaker.state).toBe('closed');
+    fail();
+    expect(breaker.state).toBe('open');
+    // and circuitBreak() makes its own breaker with the defaults
+    let refused: unknown;
+    const own = circuitBreak<never>();
+    for (let i = 0; i < 6; i++)
+      throwError(() => new Error('down'))
+        .pipe(own)
+        .subscribe({ error: (e) => (refused = e) });
+    expect(isCircuitOpenError(refused)).toBe(true);
+  });
+
   describe('state and state$', () => {
     it('starts closed; state$ gives the current state to each new subscriber', () => {
       const clock = new Clock();

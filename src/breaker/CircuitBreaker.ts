@@ -277,7 +277,7 @@ export class CircuitBreaker {
   private readonly pending: Array<[CircuitState, Subscriber<CircuitState>[]]> = [];
   private notifying = false;
 
-  constructor(options: CircuitBreakerOptions) {
+  constructor(options: CircuitBreakerOptions = {}) {
     this.settings = breakerSettings('CircuitBreaker', options);
     const s = this.settings;
     this.scheduler = s.scheduler;

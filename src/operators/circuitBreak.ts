@@ -58,12 +58,12 @@ import type { SourceHandlers } from '../internal/subscriber.js';
  * );
  * ```
  *
- * @param breaker a shared {@link CircuitBreaker}, or the options of one this operator creates
+ * @param breaker a shared {@link CircuitBreaker}, or the options of one this operator creates (default: all defaults)
  * @see {@link CircuitBreaker} the breaker itself: state$, isolate(), reset(), toJSON()
  */
-export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions): MonoTypeOperatorFunction<T> {
+export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions = {}): MonoTypeOperatorFunction<T> {
   let shared: CircuitBreaker;
-  if (breaker instanceof CircuitBreaker) {
+  if (isCircuitBreaker(breaker)) {
     shared = breaker;
   } else {
     breakerSettings('circuitBreak', breaker);
@@ -86,6 +86,22 @@ export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions)
       }
       return new Call<T>(guard, subscriber, generation, timed ? scheduler.now() : 0).start(source);
     });
+}
+
+/**
+ * A {@link CircuitBreaker}, from this copy of the package or from another (an ESM and a CommonJS copy, two installs):
+ * known by the methods circuitBreak calls, which no options object has.
+ */
+function isCircuitBreaker(value: unknown): value is CircuitBreaker {
+  if (value instanceof CircuitBreaker) return true;
+  const candidate = value as Record<string, unknown> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate['admit'] === 'function' &&
+    typeof candidate['settle'] === 'function' &&
+    typeof candidate['isolate'] === 'function'
+  );
 }
 
 /** What the subscriptions through one circuitBreak operator share. */

@@ -1,6 +1,6 @@
 import { Counter, Gauge, register as defaultRegistry } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { QueueMetrics } from '../metrics/QueueMetrics.js';
+import type { QueueMetrics } from '../metrics/QueueMetrics.js';
 import { checkOptions, fail } from '../internal/validate.js';
 import { DROP_REASONS } from '../types.js';
 
@@ -70,7 +70,7 @@ export function registerQueueMetrics(
   metrics: QueueMetrics,
   options: RegisterQueueMetricsOptions,
 ): QueueMetricsRegistration {
-  if (!(metrics instanceof QueueMetrics)) fail(OPERATOR, 'metrics', 'a QueueMetrics', metrics, 'type');
+  if (!readsLikeQueueMetrics(metrics)) fail(OPERATOR, 'metrics', 'a QueueMetrics', metrics, 'type');
   checkOptions(OPERATOR, options, ['name', 'registry', 'labels']);
   const prefix = metricName(options.name);
   const registry = options.registry ?? defaultRegistry;
@@ -192,4 +192,19 @@ function constantLabels(value: unknown): Record<string, string> {
     labels[name] = label;
   }
   return labels;
+}
+
+/**
+ * A {@link QueueMetrics} by what the collectors read, so one from another copy of the package (the ESM and the
+ * CommonJS build, two installs) is accepted too.
+ */
+function readsLikeQueueMetrics(value: unknown): value is QueueMetrics {
+  const candidate = value as Record<string, unknown> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    ['depth', 'capacity', 'enqueued', 'dequeued'].every((key) => typeof candidate[key] === 'number') &&
+    typeof candidate['droppedBy'] === 'function' &&
+    typeof candidate['queueTime'] === 'function'
+  );
 }
