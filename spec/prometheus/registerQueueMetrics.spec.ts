@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry, register as globalRegistry } from 'prom-client';
+import { Gauge, Registry, register as globalRegistry } from 'prom-client';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Demand, QueueMetrics, bufferBounded, dropOnFull } from '../../src/index.js';
@@ -98,8 +98,48 @@ describe('registerQueueMetrics', () => {
     const registry = new Registry();
     registerQueueMetrics(new QueueMetrics(), { name: 'dup', registry });
     expect(() => registerQueueMetrics(new QueueMetrics(), { name: 'dup', registry })).toThrow(
-      'registerQueueMetrics: a metric named dup_depth is already registered',
+      'registerQueueMetrics: dup_* is already registered with the labels {}',
     );
+    expect(registry.getMetricsAsArray()).toHaveLength(6);
+    // a metric of that name registered by someone else
+    new Gauge({ name: 'other_capacity', help: 'not ours', registers: [registry] });
+    expect(() => registerQueueMetrics(new QueueMetrics(), { name: 'other', registry })).toThrow(
+      'registerQueueMetrics: a metric named other_capacity is already registered',
+    );
+    expect(registry.getMetricsAsArray()).toHaveLength(7);
+  });
+
+  it('exports queues that share a name as one family, a series per label value', async () => {
+    const registry = new Registry();
+    const orders = new QueueMetrics();
+    const payments = new QueueMetrics();
+    const source = new Subject<number>();
+    source.pipe(dropOnFull({ capacity: 1, metrics: orders })).subscribe();
+    source.next(1);
+    source.next(2);
+    const first = registerQueueMetrics(orders, { name: 'queue', registry, labels: { queue: 'orders' } });
+    const second = registerQueueMetrics(payments, { name: 'queue', registry, labels: { queue: 'payments' } });
+    let text = await registry.metrics();
+    expect(text).toContain('queue_enqueued_total{queue="orders"} 2');
+    expect(text).toContain('queue_enqueued_total{queue="payments"} 0');
+    expect(text).toContain('queue_dropped_total{queue="payments",reason="overflow"} 0');
+    expect(text.match(/# TYPE queue_enqueued_total counter/g)).toHaveLength(1);
+    // the same label values twice, or other label names, are refused
+    expect(() =>
+      registerQueueMetrics(new QueueMetrics(), { name: 'queue', registry, labels: { queue: 'orders' } }),
+    ).toThrow('registerQueueMetrics: queue_* is already registered with the labels {"queue":"orders"}');
+    expect(() => registerQueueMetrics(new QueueMetrics(), { name: 'queue', registry, labels: { kind: 'x' } })).toThrow(
+      /already registered with the labels \[queue\]/,
+    );
+    // unregistering one queue removes its series; the last one takes the metrics away
+    first.unregister();
+    text = await registry.metrics();
+    expect(text).not.toContain('queue="orders"');
+    expect(text).toContain('queue_enqueued_total{queue="payments"} 0');
+    second.unregister();
+    expect(registry.getMetricsAsArray()).toHaveLength(0);
+    // and the name is free again
+    registerQueueMetrics(orders, { name: 'queue', registry });
     expect(registry.getMetricsAsArray()).toHaveLength(6);
   });
 

@@ -16,9 +16,9 @@ export interface RegisterQueueMetricsOptions {
 
 /** What {@link registerQueueMetrics} added, and how to take it away again. */
 export interface QueueMetricsRegistration {
-  /** The metric names added to the registry. */
+  /** The metric names this queue is exported under. */
   readonly names: readonly string[];
-  /** Removes every metric this registration added from the registry. */
+  /** Removes this queue's series; with the last queue of the name, the metrics themselves. */
   unregister(): void;
 }
 
@@ -38,6 +38,11 @@ export const QUEUE_TIME_QUANTILES: readonly number[] = [0.5, 0.9, 0.99, 0.999];
  * - `orders_queue_dropped_total{reason}` (counter, one series per drop reason, zeros included)
  * - `orders_queue_queue_time_seconds{quantile="0.5"|"0.9"|"0.99"|"0.999"}` (a gauge with a `quantile` label, like a
  *   Summary's quantiles, from the fixed-memory histogram: 2% relative error, in seconds as Prometheus prefers)
+ *
+ * Several queues may share a `name` in one registry when they have the same label names with different values
+ * (`{ queue: 'orders' }`, `{ queue: 'payments' }`): one metric family, a series per queue, as Prometheus prefers.
+ * The same name with other label names, or the same labels twice, throws. `unregister()` removes that queue's
+ * series, and the metrics themselves with the last one.
  *
  * Nothing runs between scrapes: no timer, no hook in the queue's hot path. prom-client is an optional peer dependency,
  * needed only for this entry point.
@@ -78,7 +83,51 @@ export function registerQueueMetrics(
     fail(OPERATOR, 'registry', 'a prom-client Registry', registry, 'type');
   }
   const labels = constantLabels(options.labels);
-  const labelNames = Object.keys(labels);
+  const labelNames = Object.keys(labels).sort();
+  const key = JSON.stringify(labelNames.map((label) => labels[label]));
+  let families = familiesOf.get(registry);
+  if (families === undefined) familiesOf.set(registry, (families = new Map()));
+  let family = families.get(prefix);
+  if (family === undefined) {
+    family = createFamily(registry, prefix, labelNames);
+    families.set(prefix, family);
+  } else if (family.labelNames.join() !== labelNames.join()) {
+    throw new Error(
+      `${OPERATOR}: ${prefix}_* is already registered with the labels [${family.labelNames.join(', ')}]; ` +
+        `a queue sharing its name must have the same label names with other values, got [${labelNames.join(', ')}]`,
+    );
+  } else if (family.members.has(key)) {
+    throw new Error(`${OPERATOR}: ${prefix}_* is already registered with the labels ${JSON.stringify(labels)}`);
+  }
+  const { members, names } = family;
+  members.set(key, { labels, metrics });
+
+  let registered = true;
+  return {
+    names,
+    unregister() {
+      if (!registered) return;
+      registered = false;
+      members.delete(key);
+      if (members.size > 0) return;
+      for (const name of names) registry.removeSingleMetric(name);
+      families.delete(prefix);
+    },
+  };
+}
+
+/** The queues exported under one name in one registry, told apart by their label values. */
+interface Family {
+  readonly labelNames: readonly string[];
+  readonly names: readonly string[];
+  /** By the JSON of their label values, in label-name order. */
+  readonly members: Map<string, { labels: Record<string, string>; metrics: QueueMetrics }>;
+}
+
+/** Per registry, the families registered in it by name. */
+const familiesOf = new WeakMap<Registry, Map<string, Family>>();
+
+function createFamily(registry: Registry, prefix: string, labelNames: readonly string[]): Family {
   const names = [
     `${prefix}_depth`,
     `${prefix}_capacity`,
@@ -92,45 +141,50 @@ export function registerQueueMetrics(
       throw new Error(`${OPERATOR}: a metric named ${name} is already registered`);
     }
   }
+  const family: Family = { labelNames, names, members: new Map() };
+  const { members } = family;
   const [depth, capacity, enqueued, dequeued, dropped, queueTime] = names;
   const registers = [registry];
+  const plain = [...labelNames];
 
   new Gauge({
     name: depth,
     help: 'Values queued now.',
-    labelNames,
+    labelNames: plain,
     registers,
     collect() {
-      this.set(labels, metrics.depth);
+      this.reset();
+      for (const { labels, metrics } of members.values()) this.set(labels, metrics.depth);
     },
   });
   new Gauge({
     name: capacity,
     help: 'Summed capacity of the queue operators subscribed now.',
-    labelNames,
+    labelNames: plain,
     registers,
     collect() {
-      this.set(labels, metrics.capacity);
+      this.reset();
+      for (const { labels, metrics } of members.values()) this.set(labels, metrics.capacity);
     },
   });
   new Counter({
     name: enqueued,
     help: 'Values received by the queue operators (delivered at once or queued).',
-    labelNames,
+    labelNames: plain,
     registers,
     collect() {
       this.reset();
-      this.inc(labels, metrics.enqueued);
+      for (const { labels, metrics } of members.values()) this.inc(labels, metrics.enqueued);
     },
   });
   new Counter({
     name: dequeued,
     help: 'Values emitted by the queue operators.',
-    labelNames,
+    labelNames: plain,
     registers,
     collect() {
       this.reset();
-      this.inc(labels, metrics.dequeued);
+      for (const { labels, metrics } of members.values()) this.inc(labels, metrics.dequeued);
     },
   });
   new Counter({
@@ -140,7 +194,9 @@ export function registerQueueMetrics(
     registers,
     collect() {
       this.reset();
-      for (const reason of DROP_REASONS) this.inc({ ...labels, reason }, metrics.droppedBy(reason));
+      for (const { labels, metrics } of members.values()) {
+        for (const reason of DROP_REASONS) this.inc({ ...labels, reason }, metrics.droppedBy(reason));
+      }
     },
   });
   new Gauge({
@@ -149,19 +205,13 @@ export function registerQueueMetrics(
     labelNames: [...labelNames, 'quantile'],
     registers,
     collect() {
-      for (const q of QUEUE_TIME_QUANTILES) this.set({ ...labels, quantile: String(q) }, metrics.queueTime(q) / 1000);
+      this.reset();
+      for (const { labels, metrics } of members.values()) {
+        for (const q of QUEUE_TIME_QUANTILES) this.set({ ...labels, quantile: String(q) }, metrics.queueTime(q) / 1000);
+      }
     },
   });
-
-  let registered = true;
-  return {
-    names,
-    unregister() {
-      if (!registered) return;
-      registered = false;
-      for (const name of names) registry.removeSingleMetric(name);
-    },
-  };
+  return family;
 }
 
 function metricName(value: unknown): string {
