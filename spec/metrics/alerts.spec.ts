@@ -4,14 +4,6 @@ import { Demand, QueueMetrics, dropOnFull } from '../../src/index.js';
 import type { QueueAlert } from '../../src/metrics/alerts.js';
 import { CREDITS, testScheduler } from '../helpers/marbles.js';
 
-/** Matches a queue time within the documented 2% of `ms` (the histogram answers with its bucket's value). */
-function about(ms: number): number {
-  return {
-    asymmetricMatch: (actual: unknown) => typeof actual === 'number' && Math.abs(actual - ms) <= 0.02 * ms,
-    toString: () => `about(${ms})`,
-  } as unknown as number;
-}
-
 describe('QueueMetrics.alerts', () => {
   it('raises the depth alert at the first evaluation over 80% of capacity and clears it at the first one under', () => {
     const ts = testScheduler();
