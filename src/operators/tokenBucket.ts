@@ -128,6 +128,7 @@ const GRANTED: TokenGrant = { granted: true };
  *
  * ## Example
  * ```ts
+ * import { merge } from 'rxjs';
  * import { memoryTokenBucketStore, throttleTokenBucket } from 'rxjs-backpressure';
  *
  * // Uploads and downloads share one budget of 10 requests a second.
