@@ -15,6 +15,12 @@ type ErrorKind =
 /**
  * The base class of every error this library raises.
  *
+ * ```
+ * source:  -a-b-c-d
+ * bufferBounded({ capacity: 2, demand: NEVER })
+ * output:  -------#     # is a BufferOverflowError, so isBackpressureError(#) is true; any other error is not
+ * ```
+ *
  * ## Example
  * ```ts
  * import { isBackpressureError } from 'rxjs-backpressure';

@@ -26,7 +26,22 @@ const OPERATOR = 'registerQueueMetrics';
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED_LABELS = ['reason', 'quantile'];
-/** The quantiles exported for queue time. */
+/**
+ * The quantiles exported for queue time, as the `quantile` label of `<name>_queue_time_seconds`.
+ *
+ * ```
+ * metrics.queueTime(0.5) = 120 ms, queueTime(0.99) = 900 ms
+ * scrape:  jobs_queue_time_seconds{quantile="0.5"} 0.12 / {quantile="0.99"} 0.9 / ...
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { QUEUE_TIME_QUANTILES } from 'rxjs-backpressure/prometheus';
+ *
+ * // one dashboard panel per exported quantile
+ * const panels = QUEUE_TIME_QUANTILES.map((q) => `jobs_queue_time_seconds{quantile="${q}"}`);
+ * ```
+ */
 export const QUEUE_TIME_QUANTILES: readonly number[] = [0.5, 0.9, 0.99, 0.999];
 
 /**
