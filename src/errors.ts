@@ -18,7 +18,7 @@ type ErrorKind =
  * ```
  * source:  -a-b-c-d
  * bufferBounded({ capacity: 2, demand: NEVER })
- * output:  -------#     # is a BufferOverflowError, so isBackpressureError(#) is true; any other error is not
+ * output:  -----#       c finds a, b queued: # is a BufferOverflowError, so isBackpressureError(#) is true
  * ```
  *
  * ## Example
