@@ -513,6 +513,26 @@ describe('adaptiveBuffer thresholds are exact, and its timer sleeps while every 
     });
   });
 
+  it('a value onCapacity pushes into the source keeps it awake (it does not sleep with a value queued)', () => {
+    testScheduler().run(({ expectObservable }) => {
+      const source = new Subject<string>();
+      const sizes = new Subject<number>();
+      const buffer = adaptiveBuffer<string>({
+        ...options,
+        initialCapacity: 3,
+        demand: NEVER,
+        onCapacity: (capacity) => {
+          sizes.next(capacity);
+          if (capacity === 4) source.next('x');
+        },
+      });
+      expectObservable(source.pipe(buffer)).toBe('-');
+      // 10: an empty interval grows it to the maximum, and x is queued as it does; 20, 30, 40: x waits 10, 20, 30 ms,
+      // over 2 x 4: 4 -> 3 -> 2 -> 1, then stalled at the minimum
+      expectObservable(sizes).toBe('10ms 4 9ms 3 9ms 2 9ms 1', SIZES);
+    });
+  });
+
   it('stalled, a value arriving that evicts the oldest wakes it too', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const sizes = new Subject<number>();

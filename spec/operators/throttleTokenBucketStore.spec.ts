@@ -322,6 +322,7 @@ describe('throttleTokenBucket and memoryTokenBucketStore: rounding and odd answe
   it('a store answer that is not a grant errors the stream once, reporting each value once', async () => {
     const answers: unknown[] = [{}, 42, null, { granted: false }, { granted: false, retryAfter: Number.NaN }];
     answers.push({ granted: false, retryAfter: 0 }, { granted: false, retryAfter: -1 });
+    answers.push({ granted: false, retryAfter: Infinity }); // in mode 'shape' the value would wait for ever
     for (const answer of answers) {
       for (const asynchronous of [false, true]) {
         const drops: string[] = [];

@@ -109,6 +109,17 @@ describe('registerQueueMetrics', () => {
     expect(registry.getMetricsAsArray()).toHaveLength(7);
   });
 
+  it('registers again after registry.clear() took the metrics away, and an old unregister leaves the new ones', async () => {
+    const registry = new Registry();
+    const old = registerQueueMetrics(new QueueMetrics(), { name: 'jobs', registry, labels: { queue: 'a' } });
+    registry.clear();
+    registerQueueMetrics(new QueueMetrics(), { name: 'jobs', registry, labels: { queue: 'b' } });
+    expect(await registry.metrics()).toContain('jobs_depth{queue="b"} 0');
+    old.unregister();
+    expect(registry.getMetricsAsArray()).toHaveLength(6);
+    expect(await registry.metrics()).toContain('jobs_depth{queue="b"} 0');
+  });
+
   it('exports queues that share a name as one family, a series per label value', async () => {
     const registry = new Registry();
     const orders = new QueueMetrics();

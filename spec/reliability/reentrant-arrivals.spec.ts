@@ -4,14 +4,22 @@
  * expectation is reasoned from the contract:
  * - "Values are delivered straight through while credit is outstanding and take no buffer slot": a value pushed from
  *   inside `next` while credit covers it is delivered (after the current `next` returns), never dropped or overflowed;
- * - "No queue in this library grows without bound. Every buffer has a finite capacity": room made by an eviction is
- *   for the arrival that needed it; if `onDrop` filled it meanwhile, room is made again;
+ * - "No queue in this library grows without bound. Every buffer has a finite capacity": values in transit take no slot
+ *   only up to `capacity` of them, so the queue never holds more than twice its capacity;
+ * - room is made once per arrival: values `onDrop` pushes into it are queued as well (a retry-on-drop loop must end);
  * - every value ends exactly once: delivered, or reported to `onDrop`.
  */
-import { NEVER, Subject, take } from 'rxjs';
+import { NEVER, Subject, merge, take } from 'rxjs';
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { Demand, QueueMetrics, bufferBounded, dropOnFull, shedByPriority } from '../../src/index.js';
+import {
+  BufferOverflowError,
+  Demand,
+  QueueMetrics,
+  bufferBounded,
+  dropOnFull,
+  shedByPriority,
+} from '../../src/index.js';
 import type { DropHandler, DropReason, DemandInput } from '../../src/index.js';
 
 type Build = (options: {
@@ -20,15 +28,15 @@ type Build = (options: {
   metrics?: QueueMetrics;
 }) => MonoTypeOperatorFunction<string>;
 
-const capacityOne: Record<string, Build> = {
-  bufferBounded: (o) => bufferBounded({ capacity: 1, ...o }),
-  'dropOnFull drop-incoming': (o) => dropOnFull({ capacity: 1, ...o }),
-  'dropOnFull drop-oldest': (o) => dropOnFull({ capacity: 1, overflow: 'drop-oldest', ...o }),
-  shedByPriority: (o) => shedByPriority({ capacity: 1, priority: () => 0, ...o }),
+const capacityTwo: Record<string, Build> = {
+  bufferBounded: (o) => bufferBounded({ capacity: 2, ...o }),
+  'dropOnFull drop-incoming': (o) => dropOnFull({ capacity: 2, ...o }),
+  'dropOnFull drop-oldest': (o) => dropOnFull({ capacity: 2, overflow: 'drop-oldest', ...o }),
+  shedByPriority: (o) => shedByPriority({ capacity: 2, priority: () => 0, ...o }),
 };
 
 describe('a value pushed into the source from inside next, while credit covers it', () => {
-  for (const [name, build] of Object.entries(capacityOne)) {
+  for (const [name, build] of Object.entries(capacityTwo)) {
     it(`${name}: with unbounded demand, every value is delivered in order and nothing is dropped or errors`, () => {
       const source = new Subject<string>();
       const seen: string[] = [];
@@ -38,7 +46,7 @@ describe('a value pushed into the source from inside next, while credit covers i
       source.pipe(build({ onDrop: (d) => drops.push(d.reason), metrics })).subscribe({
         next: (v) => {
           seen.push(v);
-          if (v === 'a') ['b', 'c', 'd'].forEach((w) => source.next(w)); // three more than the capacity of 1
+          if (v === 'a') ['b', 'c', 'd'].forEach((w) => source.next(w)); // three: more than the capacity of 2
         },
         error: (e: unknown) => (errored = e),
       });
@@ -58,7 +66,7 @@ describe('a value pushed into the source from inside next, while credit covers i
       source.pipe(build({ demand, onDrop: (d) => drops.push([d.value, d.reason]) })).subscribe({
         next: (v) => {
           seen.push(v);
-          // credit 3 was requested; 'a' used one, so 'b' and 'c' are covered; 'd' queues in the one slot
+          // credit 3 was requested; 'a' used one, so 'b' and 'c' are covered; 'd' queues in a slot
           if (v === 'a') ['b', 'c', 'd'].forEach((w) => source.next(w));
         },
         error: () => seen.push('#'),
@@ -86,32 +94,65 @@ describe('a value pushed into the source from inside onDrop, while room is being
       shedByPriority({ capacity: 2, priority: (v) => (v === 'c' ? 1 : 0), demand: NEVER, onDrop, metrics }),
   };
   for (const [name, build] of Object.entries(evicting)) {
-    it(`${name}: the queue never holds more than its capacity, and every value is queued or reported once`, () => {
+    it(`${name}: room is made once; a value onDrop pushes into it is queued too, and nothing is reported twice`, () => {
       const source = new Subject<string>();
       const metrics = new QueueMetrics();
       const dropped: string[] = [];
-      let peak = 0;
       let fed = false;
       const onDrop: DropHandler<string> = (d) => {
         dropped.push(d.value);
-        peak = Math.max(peak, metrics.depth);
         if (!fed) {
           fed = true;
           source.next('x'); // into the room the eviction just made
         }
       };
       source.pipe(build(onDrop, metrics)).subscribe();
-      for (const v of ['a', 'b', 'c']) {
-        source.next(v);
-        peak = Math.max(peak, metrics.depth);
-      }
-      expect(peak).toBeLessThanOrEqual(2);
-      expect(metrics.depth).toBe(2);
-      // 4 values arrived (a, b, c and x): 2 are queued, the other 2 were reported, none twice
-      expect(new Set(dropped).size).toBe(dropped.length);
-      expect(dropped).toHaveLength(2);
+      ['a', 'b', 'c'].forEach((v) => source.next(v));
+      // c evicted one value; x took that room; c was queued as well: 3 queued, 1 reported
+      expect(metrics.depth).toBe(3);
+      expect(dropped).toHaveLength(1);
+      source.next('d'); // over capacity: d is refused, nothing queued is dropped
+      expect(metrics.depth).toBe(3);
+      expect(dropped).toEqual([dropped[0], 'd']);
     });
   }
+
+  it('a retry-on-drop loop (onDrop sends each dropped value back) ends, and loses nothing', () => {
+    const input = new Subject<string>();
+    const retry = new Subject<string>();
+    const demand = new Demand();
+    const metrics = new QueueMetrics();
+    const seen: string[] = [];
+    merge(input, retry)
+      .pipe(dropOnFull({ capacity: 2, overflow: 'drop-oldest', demand, metrics, onDrop: (d) => retry.next(d.value) }))
+      .subscribe((v) => seen.push(v));
+    ['a', 'b', 'c'].forEach((v) => input.next(v)); // returns: room is made once for c
+    demand.request(Infinity);
+    expect([...seen].sort()).toEqual(['a', 'b', 'c']);
+    expect(metrics.depth).toBe(0);
+  });
+});
+
+describe('values in transit take no slot only up to capacity: the queue holds at most twice its capacity', () => {
+  it('bufferBounded, unbounded demand: 4 values pushed from inside next go through, a 5th overflows', () => {
+    for (const pushes of [4, 5]) {
+      const source = new Subject<number>();
+      const metrics = new QueueMetrics();
+      const seen: unknown[] = [];
+      let peak = 0;
+      source.pipe(bufferBounded({ capacity: 2, metrics })).subscribe({
+        next: (v) => {
+          seen.push(v);
+          if (v === 0) for (let i = 1; i <= pushes; i++) source.next(i);
+          peak = Math.max(peak, metrics.depth);
+        },
+        error: (e: unknown) => seen.push(e instanceof BufferOverflowError ? '#' : e),
+      });
+      source.next(0);
+      expect(peak).toBeLessThanOrEqual(4);
+      expect(seen).toEqual(pushes === 4 ? [0, 1, 2, 3, 4] : [0, '#']);
+    }
+  });
 });
 
 describe('a value pushed into the source from inside the earlyDrop function', () => {

@@ -649,12 +649,17 @@ class StoreRun<T> extends BucketRun<T> {
       typeof grant !== 'object' ||
       grant === null ||
       typeof grant.granted !== 'boolean' ||
-      (!grant.granted && !(typeof grant.retryAfter === 'number' && grant.retryAfter > 0))
+      (!grant.granted &&
+        !(
+          typeof grant.retryAfter === 'number' &&
+          grant.retryAfter > 0 &&
+          (grant.retryAfter < Infinity || this.settings.mode !== 'shape')
+        ))
     ) {
       const answer = typeof grant === 'object' && grant !== null ? JSON.stringify(grant) : String(grant);
       this.fail(
         new TypeError(
-          `${operator}: store.take must answer { granted: true } or { granted: false, retryAfter } with retryAfter > 0 ms, got ${answer}`,
+          `${operator}: store.take must answer { granted: true } or { granted: false, retryAfter } with retryAfter > 0 ms (finite in mode 'shape'), got ${answer}`,
         ),
         head.value,
       );

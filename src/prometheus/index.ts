@@ -103,6 +103,8 @@ export function registerQueueMetrics(
   let families = familiesOf.get(registry);
   if (families === undefined) familiesOf.set(registry, (families = new Map()));
   let family = families.get(prefix);
+  // registry.clear() or removeSingleMetric() may have taken the family's metrics away: then it is gone
+  if (family !== undefined && registry.getSingleMetric(family.names[0]!) !== family.depth) family = undefined;
   if (family === undefined) {
     family = createFamily(registry, prefix, labelNames);
     families.set(prefix, family);
@@ -125,8 +127,10 @@ export function registerQueueMetrics(
       registered = false;
       members.delete(key);
       if (members.size > 0) return;
-      for (const name of names) registry.removeSingleMetric(name);
+      if (families.get(prefix) !== family) return; // taken away by the registry: nothing of it is left to remove
       families.delete(prefix);
+      if (registry.getSingleMetric(names[0]!) !== family.depth) return;
+      for (const name of names) registry.removeSingleMetric(name);
     },
   };
 }
@@ -135,6 +139,8 @@ export function registerQueueMetrics(
 interface Family {
   readonly labelNames: readonly string[];
   readonly names: readonly string[];
+  /** The depth gauge, to tell whether the registry still holds this family. */
+  depth?: Gauge;
   /** By the JSON of their label values, in label-name order. */
   readonly members: Map<string, { labels: Record<string, string>; metrics: QueueMetrics }>;
 }
@@ -162,7 +168,7 @@ function createFamily(registry: Registry, prefix: string, labelNames: readonly s
   const registers = [registry];
   const plain = [...labelNames];
 
-  new Gauge({
+  family.depth = new Gauge({
     name: depth,
     help: 'Values queued now.',
     labelNames: plain,

@@ -130,8 +130,10 @@ export function adaptiveCapacity(settings: AdaptiveSettings): (queue: QueueHandl
           }
         }
       }
-      if (oldest === undefined) return next === settings.maxCapacity ? 'idle' : undefined;
-      return next === settings.minCapacity && age > 2 * targetLatency ? 'stalled' : undefined;
+      // onCapacity may have pushed values into the source: judge the queue as it is now
+      const head = queue.oldestTime();
+      if (head === undefined) return next === settings.maxCapacity ? 'idle' : undefined;
+      return next === settings.minCapacity && phase - head > 2 * targetLatency ? 'stalled' : undefined;
     };
 
     // Each adjustment schedules the next as a fresh action: a virtual-time action that reschedules itself nests one

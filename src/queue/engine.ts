@@ -90,6 +90,8 @@ class QueueRun<T> implements QueueHandle {
   private draining = false;
   private done = false;
   private terminated = false;
+  /** Ended by an error (not by completion or unsubscription). */
+  private errored = false;
   private freed = 0;
   private readonly store: Store<T>;
   private readonly timed: boolean;
@@ -164,7 +166,7 @@ class QueueRun<T> implements QueueHandle {
       }
       if (this.terminated) {
         // values the earlyDrop function pushed back into the source ended the stream meanwhile
-        this.dropQuietly(value, 'cancelled', false);
+        this.dropQuietly(value, this.errored ? 'error' : 'cancelled', false);
         return;
       }
     }
@@ -178,16 +180,17 @@ class QueueRun<T> implements QueueHandle {
   }
 
   /**
-   * Whether an arrival may be queued: there is room, or the overflow policy made some. Queued values that credit
-   * already covers take no slot: they are values pushed back into the source from inside `next`, held only until that
-   * call returns. Room made is checked again, since `onDrop` may have pushed values into it.
+   * Whether an arrival may be queued: there is room, or the overflow policy made some.
+   *
+   * Queued values that credit already covers take no slot, up to `capacity` of them: they are values pushed back into
+   * the source from inside `next`, held only until that call returns (so the queue holds at most twice its capacity,
+   * however much credit there is). Room is made once per arrival: values `onDrop` pushes into it meanwhile are queued
+   * too, rather than making room again (a retry-on-drop loop would never end).
    */
   private admits(value: T, rank: number): boolean {
-    for (;;) {
-      const size = this.store.size;
-      if (size < this.capacity + this.credit) return true;
-      if (!this.makeRoom(value, rank, size)) return false;
-    }
+    const bound = this.capacity + Math.min(this.credit, this.capacity);
+    const size = this.store.size;
+    return size < bound || this.makeRoom(value, rank, size, bound);
   }
 
   private emitNow(value: T): void {
@@ -213,7 +216,7 @@ class QueueRun<T> implements QueueHandle {
   }
 
   /** Makes room for an arrival at a full queue. True if the arrival may now be queued. */
-  private makeRoom(value: T, rank: number, size: number): boolean {
+  private makeRoom(value: T, rank: number, size: number, bound: number): boolean {
     const { overflow } = this.spec;
     if (overflow === 'error') {
       this.fail(
@@ -226,7 +229,7 @@ class QueueRun<T> implements QueueHandle {
       return false;
     }
     // Over the bound (after adaptiveBuffer shrank it), nothing queued is dropped: the queue only stops admitting.
-    if (overflow === 'drop-incoming' || size > this.capacity) {
+    if (overflow === 'drop-incoming' || size > bound) {
       this.drop(value, 'overflow', false);
       return false;
     }
@@ -391,6 +394,7 @@ class QueueRun<T> implements QueueHandle {
   fail(error: unknown, ...arrival: [] | [T]): void {
     if (this.terminated) return;
     this.terminated = true;
+    this.errored = true;
     this.store.clear((value) => this.dropQuietly(value, 'error', true));
     if (arrival.length === 1) this.dropQuietly(arrival[0], 'error', false);
     this.release();
