@@ -228,7 +228,8 @@ class QueueRun<T> implements QueueHandle {
       );
       return false;
     }
-    // Over the bound (after adaptiveBuffer shrank it), nothing queued is dropped: the queue only stops admitting.
+    // Over the bound (adaptiveBuffer shrank it, or onDrop pushed values into room just made), nothing queued is
+    // dropped: the queue only stops admitting.
     if (overflow === 'drop-incoming' || size > bound) {
       this.drop(value, 'overflow', false);
       return false;
