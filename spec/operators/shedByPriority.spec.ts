@@ -147,7 +147,8 @@ describe('shedByPriority', () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toBeInstanceOf(RangeError);
       expect((errors[0] as Error).message).toBe(
-        `shedByPriority: priority must return a finite number, got ${String(bad)}`,
+        // strings are quoted, like every value an error message quotes (one formatter for all of them)
+        `shedByPriority: priority must return a finite number, got ${typeof bad === 'string' ? `"${bad}"` : String(bad)}`,
       );
     },
   );

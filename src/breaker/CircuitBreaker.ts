@@ -8,7 +8,7 @@ import {
   positiveInteger,
   positiveNumber,
   scheduler as schedulerOption,
-} from '../internal/validate.js';
+} from '../internal/options.js';
 import { CountWindow, FAILED, SLOW, TimeWindow } from './windows.js';
 import type { CallWindow, Outcome, WindowSnapshot } from './windows.js';
 
@@ -215,7 +215,7 @@ export function breakerSettings(operator: string, options: CircuitBreakerOptions
     isFailure:
       o.isFailure === undefined ? undefined : callback<(error: unknown) => boolean>(operator, 'isFailure', o.isFailure),
     initialState: o.initialState === undefined ? undefined : snapshotOption(operator, o.initialState),
-    scheduler: o.scheduler === undefined ? asyncScheduler : schedulerOption(operator, o.scheduler),
+    scheduler: o.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', o.scheduler),
   };
 }
 

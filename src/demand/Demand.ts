@@ -3,7 +3,7 @@ import type { ObservableInput, OperatorFunction, Subscriber } from 'rxjs';
 import { BufferOverflowError } from '../errors.js';
 import { addCredit, creditError, isCredit } from '../internal/credit.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
-import { callback, checkOptions, positiveCount } from '../internal/validate.js';
+import { callback, checkOptions, positiveCount } from '../internal/options.js';
 
 /** Options of {@link Demand.drain}. */
 export interface DrainOptions {

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
 import { addCredit, subscribeCredits } from '../internal/credit.js';
-import { demandInput, fail } from '../internal/validate.js';
+import { demandInput, fail } from '../internal/options.js';
 import type { DemandInput } from '../types.js';
 
 type Reader<T> = {

@@ -2,8 +2,10 @@ import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { DROP_REASONS } from '../types.js';
 import type { DropReason } from '../types.js';
-import { checkOptions, probability, scheduler as checkScheduler } from '../internal/validate.js';
+import { checkOptions, probability, scheduler as checkScheduler } from '../internal/options.js';
 import { Histogram } from './Histogram.js';
+import { RECORDER } from './port.js';
+import type { QueueRecorder } from './port.js';
 import { alertLimits } from './alerts.js';
 import type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './alerts.js';
 
@@ -92,7 +94,7 @@ export class QueueMetrics {
   constructor(options: QueueMetricsOptions = {}) {
     checkOptions('QueueMetrics', options, ['scheduler']);
     this.scheduler =
-      options.scheduler === undefined ? asyncScheduler : checkScheduler('QueueMetrics', options.scheduler);
+      options.scheduler === undefined ? asyncScheduler : checkScheduler('QueueMetrics', 'scheduler', options.scheduler);
     this.lastSnapshot = { at: this.scheduler.now(), enqueued: 0, dequeued: 0, dropped: 0 };
   }
 
@@ -279,45 +281,36 @@ export class QueueMetrics {
     return this.histogram;
   }
 
-  // ---- recording, called by the queue engine (not part of the public contract) ----
-
-  /** @internal an operator subscription with this capacity starts (or its capacity changes by `delta`). */
-  _capacity(delta: number): void {
-    this.bound += delta;
-  }
-
-  /** @internal a queue starts reporting here: its oldest queued value counts in the queue-time alert. */
-  _watch(queue: { oldestTime(): number | undefined }): void {
-    this.queues.add(queue);
-  }
-
-  /** @internal a queue stops reporting here. */
-  _unwatch(queue: { oldestTime(): number | undefined }): void {
-    this.queues.delete(queue);
-  }
-
-  /** @internal a value was received. */
-  _received(): void {
-    this.received++;
-  }
-
-  /** @internal a received value went into a queue. */
-  _queued(): void {
-    this.queued++;
-  }
-
-  /** @internal a value was emitted after waiting `wait` ms (0 when delivered at once). */
-  _emitted(wait: number, fromQueue: boolean): void {
-    this.emitted++;
-    if (fromQueue) this.queued--;
-    if (wait === 0) this.zeroWaits++;
-    else this.histogram.record(wait);
-  }
-
-  /** @internal a value was dropped. */
-  _dropped(reason: DropReason, fromQueue: boolean): void {
-    this.droppedTotal++;
-    this.drops[reason]++;
-    if (fromQueue) this.queued--;
-  }
+  /**
+   * @internal the recording port operators report to (versioned; see metrics/port.ts). One object per QueueMetrics,
+   * made once.
+   */
+  readonly [RECORDER]: QueueRecorder = {
+    capacity: (delta) => {
+      this.bound += delta;
+    },
+    watch: (queue) => {
+      this.queues.add(queue);
+    },
+    unwatch: (queue) => {
+      this.queues.delete(queue);
+    },
+    received: () => {
+      this.received++;
+    },
+    queued: () => {
+      this.queued++;
+    },
+    emitted: (wait, fromQueue) => {
+      this.emitted++;
+      if (fromQueue) this.queued--;
+      if (wait === 0) this.zeroWaits++;
+      else this.histogram.record(wait);
+    },
+    dropped: (reason, fromQueue) => {
+      this.droppedTotal++;
+      this.drops[reason]++;
+      if (fromQueue) this.queued--;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { checkOptions, fail, nonNegativeNumber, positiveNumber, probability } from '../internal/validate.js';
+import { checkOptions, fail, nonNegativeNumber, positiveNumber, probability } from '../internal/options.js';
 
 /** Which of the three queue alerts. */
 export type QueueAlertKind = 'depth' | 'dropRate' | 'queueTime';

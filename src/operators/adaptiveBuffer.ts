@@ -1,15 +1,19 @@
 import type { MonoTypeOperatorFunction, Observer } from 'rxjs';
 import {
-  checkOptions,
+  bounded,
   fail,
   observerOrFunction,
   oneOf,
+  optional,
   positiveInteger,
   positiveNumber,
-} from '../internal/validate.js';
+  settings,
+  withDefault,
+} from '../internal/options.js';
+import type { Check, Schema } from '../internal/options.js';
 import { adaptiveCapacity } from '../queue/adaptive.js';
 import { boundedQueue } from '../queue/engine.js';
-import { QUEUE_OPTION_KEYS, queueOptions } from '../queue/options.js';
+import { QUEUE_SCHEMA } from '../queue/options.js';
 import type { QueueOptions } from '../queue/options.js';
 
 /** What {@link adaptiveBuffer} does with an arrival that finds the queue full. */
@@ -24,29 +28,29 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
   /** The largest capacity it grows to: a positive integer >= `minCapacity`. */
   maxCapacity: number;
   /** The capacity at subscription: an integer in [minCapacity, maxCapacity]. Default `maxCapacity`. */
-  initialCapacity?: number;
+  initialCapacity?: number | undefined;
   /** Ms a value may wait in the queue, at `percentile`: a positive number. */
   targetLatency: number;
   /** The percentile of queue wait that is held to `targetLatency`: in (0, 1]. Default 0.99. */
-  percentile?: number;
+  percentile?: number | undefined;
   /** Ms between adjustments, on `scheduler`: a finite number >= 1. Default 1000. */
-  interval?: number;
+  interval?: number | undefined;
   /** Factor applied when the wait is over 2 x `targetLatency`: in (0, 1). Default 0.8. */
-  decrease?: number;
+  decrease?: number | undefined;
   /** Factor applied when the wait is under `targetLatency` / 2: a finite number > 1. Default 1.2. */
-  increase?: number;
+  increase?: number | undefined;
   /**
    * At a full queue: `'drop-incoming'` (default) rejects the arrival (reason `'overflow'`); `'drop-oldest'` evicts the
    * head and queues the arrival (reason `'evicted'`). While the queue is over a capacity that has just shrunk, arrivals
    * are rejected (reason `'overflow'`) under either policy: shrinking never drops what is queued.
    */
-  overflow?: AdaptiveOverflow;
+  overflow?: AdaptiveOverflow | undefined;
   /**
    * Told of every capacity change, with the new capacity (not of the initial one, which is `initialCapacity`): a
    * function or an Observer / Subject (only `next` is called). One call per change per subscription. If it throws,
    * the stream errors and the queued values are dropped with reason `'error'`.
    */
-  onCapacity?: ((capacity: number) => void) | Partial<Observer<number>>;
+  onCapacity?: ((capacity: number) => void) | Partial<Observer<number>> | undefined;
 }
 
 /**
@@ -117,81 +121,53 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
  */
 export function adaptiveBuffer<T>(options: AdaptiveBufferOptions<T>): MonoTypeOperatorFunction<T> {
   const operator = 'adaptiveBuffer';
-  checkOptions(operator, options, [
-    'minCapacity',
-    'maxCapacity',
-    'initialCapacity',
-    'targetLatency',
-    'percentile',
-    'interval',
-    'decrease',
-    'increase',
-    'overflow',
-    'onCapacity',
-    ...QUEUE_OPTION_KEYS,
-  ]);
-  const minCapacity = positiveInteger(operator, 'minCapacity', options.minCapacity);
-  const maxCapacity = positiveInteger(operator, 'maxCapacity', options.maxCapacity);
+  const { metrics, ...o } = settings(operator, ADAPTIVE_BUFFER, options);
+  const { minCapacity, maxCapacity } = o;
   if (maxCapacity < minCapacity) {
     fail(operator, 'maxCapacity', `at least minCapacity (${minCapacity})`, maxCapacity, 'range');
   }
-  let initialCapacity = maxCapacity;
-  if (options.initialCapacity !== undefined) {
-    initialCapacity = positiveInteger(operator, 'initialCapacity', options.initialCapacity);
-    if (initialCapacity < minCapacity || initialCapacity > maxCapacity) {
-      fail(operator, 'initialCapacity', `between ${minCapacity} and ${maxCapacity}`, initialCapacity, 'range');
-    }
+  const initialCapacity = o.initialCapacity ?? maxCapacity;
+  if (initialCapacity < minCapacity || initialCapacity > maxCapacity) {
+    fail(operator, 'initialCapacity', `between ${minCapacity} and ${maxCapacity}`, initialCapacity, 'range');
   }
-  const targetLatency = positiveNumber(operator, 'targetLatency', options.targetLatency);
-  const percentile = factor(operator, 'percentile', options.percentile, 0.99, 'a number in (0, 1]', (p) => p <= 1);
-  const interval = options.interval === undefined ? 1000 : positiveNumber(operator, 'interval', options.interval);
-  // A sub-millisecond interval would schedule faster than any clock resolves (and never let virtual time move on).
-  if (interval < 1) fail(operator, 'interval', 'at least 1 (ms)', interval, 'range');
-  const decrease = factor(operator, 'decrease', options.decrease, 0.8, 'a number in (0, 1)', (d) => d < 1);
-  const increase = factor(operator, 'increase', options.increase, 1.2, 'a finite number > 1', (i) => i > 1);
-  const overflow =
-    options.overflow === undefined ? 'drop-incoming' : oneOf(operator, 'overflow', options.overflow, OVERFLOWS);
-  const onCapacity = capacityListener(operator, options.onCapacity);
-  const queue = queueOptions(operator, options);
   return boundedQueue<T>({
     operator,
     capacity: initialCapacity,
-    overflow,
-    ...queue,
-    control: adaptiveCapacity({
-      minCapacity,
-      maxCapacity,
-      targetLatency,
-      percentile,
-      interval,
-      decrease,
-      increase,
-      scheduler: queue.scheduler,
-      onCapacity,
-    }),
+    overflow: o.overflow,
+    demand: o.demand,
+    onDrop: o.onDrop,
+    scheduler: o.scheduler,
+    recorder: metrics,
+    control: adaptiveCapacity({ ...o, onCapacity: capacityListener(o.onCapacity) }),
   });
 }
 
-/** A positive finite number that also passes `ok`, or `fallback` when undefined. */
-function factor(
-  operator: string,
-  option: string,
-  value: unknown,
-  fallback: number,
-  expected: string,
-  ok: (n: number) => boolean,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') fail(operator, option, expected, value, 'type');
-  if (!(Number.isFinite(value) && value > 0 && ok(value))) fail(operator, option, expected, value, 'range');
-  return value;
-}
+/** ms between adjustments: a sub-millisecond interval would schedule faster than any clock resolves (and never let
+ * virtual time move on). */
+const intervalCheck: Check<number> = (operator, option, value) => {
+  const interval = positiveNumber(operator, option, value);
+  if (interval < 1) fail(operator, option, 'at least 1 (ms)', interval, 'range');
+  return interval;
+};
 
-function capacityListener(operator: string, value: unknown): ((capacity: number) => void) | undefined {
-  if (value === undefined) return undefined;
-  observerOrFunction(operator, 'onCapacity', value);
-  if (typeof value === 'function') return value as (capacity: number) => void;
-  const observer = value as Partial<Observer<number>>;
-  if (typeof observer.next !== 'function') return undefined;
-  return (capacity) => observer.next!(capacity);
+const ADAPTIVE_BUFFER = {
+  minCapacity: positiveInteger,
+  maxCapacity: positiveInteger,
+  initialCapacity: optional(positiveInteger),
+  targetLatency: positiveNumber,
+  percentile: withDefault(bounded('a number in (0, 1]', (p) => p <= 1), 0.99),
+  interval: withDefault(intervalCheck, 1000),
+  decrease: withDefault(bounded('a number in (0, 1)', (d) => d < 1), 0.8),
+  increase: withDefault(bounded('a finite number > 1', (i) => i > 1), 1.2),
+  overflow: withDefault(oneOf(OVERFLOWS), 'drop-incoming'),
+  onCapacity: optional(observerOrFunction<((capacity: number) => void) | Partial<Observer<number>>>),
+  ...QUEUE_SCHEMA,
+} satisfies Schema<AdaptiveBufferOptions<unknown>>;
+
+function capacityListener(
+  value: ((capacity: number) => void) | Partial<Observer<number>> | undefined,
+): ((capacity: number) => void) | undefined {
+  if (value === undefined || typeof value === 'function') return value;
+  if (typeof value.next !== 'function') return undefined;
+  return (capacity) => value.next!(capacity);
 }

@@ -1,8 +1,9 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { Demand } from '../demand/Demand.js';
-import { checkOptions } from '../internal/validate.js';
+import { positiveInteger, settings } from '../internal/options.js';
+import type { Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
-import { QUEUE_OPTION_KEYS, capacityOption, queueOptions, upstreamOption } from '../queue/options.js';
+import { QUEUE_SCHEMA, upstreamCheck } from '../queue/options.js';
 import type { QueueOptions } from '../queue/options.js';
 
 /** Options of {@link bufferBounded}. */
@@ -15,7 +16,7 @@ export interface BufferBoundedOptions<T> extends QueueOptions<T> {
    * (so requested-but-not-arrived plus queued never exceeds `capacity`). A demand-aware
    * producer is then blocked instead of overflowing the buffer.
    */
-  upstream?: Demand;
+  upstream?: Demand | undefined;
 }
 
 /**
@@ -58,15 +59,12 @@ export interface BufferBoundedOptions<T> extends QueueOptions<T> {
  * @see {@link pull} a producer that `upstream` can block
  */
 export function bufferBounded<T>(options: BufferBoundedOptions<T>): MonoTypeOperatorFunction<T> {
-  const operator = 'bufferBounded';
-  checkOptions(operator, options, ['capacity', 'upstream', ...QUEUE_OPTION_KEYS]);
-  const capacity = capacityOption(operator, options.capacity);
-  const upstream = upstreamOption(operator, options.upstream);
-  return boundedQueue<T>({
-    operator,
-    capacity,
-    overflow: 'error',
-    upstream,
-    ...queueOptions(operator, options),
-  });
+  const { metrics, ...rest } = settings('bufferBounded', BUFFER_BOUNDED, options);
+  return boundedQueue<T>({ operator: 'bufferBounded', overflow: 'error', ...rest, recorder: metrics });
 }
+
+const BUFFER_BOUNDED = {
+  capacity: positiveInteger,
+  upstream: upstreamCheck,
+  ...QUEUE_SCHEMA,
+} satisfies Schema<BufferBoundedOptions<unknown>>;

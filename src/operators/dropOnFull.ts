@@ -1,7 +1,8 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import { callback, checkOptions, fail, oneOf, probability } from '../internal/validate.js';
+import { fail, fn, oneOf, positiveInteger, probability, settings, withDefault } from '../internal/options.js';
+import type { Check, Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
-import { QUEUE_OPTION_KEYS, capacityOption, queueOptions } from '../queue/options.js';
+import { QUEUE_SCHEMA } from '../queue/options.js';
 import type { QueueOptions } from '../queue/options.js';
 
 /** What {@link dropOnFull} does with an arrival that finds the queue full. */
@@ -18,16 +19,16 @@ export interface DropOnFullOptions<T> extends QueueOptions<T> {
    * head, `'drop-newest'` the most recently queued value, `'drop-buffer'` everything queued (reason `'evicted'`), and
    * queues the arrival.
    */
-  overflow?: DropOverflow;
+  overflow?: DropOverflow | undefined;
   /**
    * Early drop while the queue is not full: a probability in [0, 1], or a function of fill = queued / capacity
    * (e.g. `f => f * f` for depth-based shedding). Consulted for every arrival that finds the queue not full (one about
    * to be delivered at once too, with fill 0); `random()` is called only when the probability is strictly between 0
    * and 1. Reason `'early'`. A function that throws or returns anything but a number in [0, 1] errors the stream.
    */
-  earlyDrop?: number | ((fill: number) => number);
+  earlyDrop?: number | ((fill: number) => number) | undefined;
   /** Source of randomness for `earlyDrop`, returning [0, 1). Default `Math.random`; inject for deterministic tests. */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 /**
@@ -67,28 +68,23 @@ export interface DropOnFullOptions<T> extends QueueOptions<T> {
  * @see {@link shedByPriority} dropping by importance
  */
 export function dropOnFull<T>(options: DropOnFullOptions<T>): MonoTypeOperatorFunction<T> {
-  const operator = 'dropOnFull';
-  checkOptions(operator, options, ['capacity', 'overflow', 'earlyDrop', 'random', ...QUEUE_OPTION_KEYS]);
-  const capacity = capacityOption(operator, options.capacity);
-  const overflow =
-    options.overflow === undefined ? 'drop-incoming' : oneOf(operator, 'overflow', options.overflow, OVERFLOWS);
-  const earlyDrop = earlyDropOption(operator, options.earlyDrop);
-  const random =
-    options.random === undefined ? Math.random : callback<() => number>(operator, 'random', options.random);
-  return boundedQueue<T>({
-    operator,
-    capacity,
-    overflow,
-    earlyDrop,
-    random,
-    ...queueOptions(operator, options),
-  });
+  const { metrics, ...rest } = settings('dropOnFull', DROP_ON_FULL, options);
+  return boundedQueue<T>({ operator: 'dropOnFull', ...rest, recorder: metrics });
 }
 
-function earlyDropOption(operator: string, value: unknown): ((fill: number) => number) | undefined {
+/** A probability (the same for every arrival), or a function of fill; undefined for 0. */
+const earlyDropCheck: Check<((fill: number) => number) | undefined> = (operator, option, value) => {
   if (value === undefined) return undefined;
   if (typeof value === 'function') return value as (fill: number) => number;
-  if (typeof value !== 'number') fail(operator, 'earlyDrop', 'a probability or a function of fill', value, 'type');
-  const p = probability(operator, 'earlyDrop', value);
+  if (typeof value !== 'number') fail(operator, option, 'a probability or a function of fill', value, 'type');
+  const p = probability(operator, option, value);
   return p === 0 ? undefined : () => p;
-}
+};
+
+const DROP_ON_FULL = {
+  capacity: positiveInteger,
+  overflow: withDefault(oneOf(OVERFLOWS), 'drop-incoming'),
+  earlyDrop: earlyDropCheck,
+  random: withDefault(fn<() => number>(), Math.random),
+  ...QUEUE_SCHEMA,
+} satisfies Schema<DropOnFullOptions<unknown>>;

@@ -10,7 +10,7 @@ import {
   positiveInteger,
   probability,
   scheduler as schedulerOption,
-} from '../internal/validate.js';
+} from '../internal/options.js';
 
 /** What {@link retryAfter} tells `onRetry` before it waits. */
 export interface RetryAfterAttempt {
@@ -137,7 +137,7 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
     options.onRetry === undefined
       ? undefined
       : callback<(retry: RetryAfterAttempt) => void>(operator, 'onRetry', options.onRetry);
-  const scheduler = options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, options.scheduler);
+  const scheduler = options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', options.scheduler);
 
   /** The ms the server asks for in `response`, or `defaultDelay`. */
   const requestedDelay = (response: unknown): number => {

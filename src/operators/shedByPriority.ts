@@ -1,8 +1,9 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import { callback, checkOptions } from '../internal/validate.js';
+import { fn, positiveInteger, settings } from '../internal/options.js';
+import type { Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
 import { PriorityStore } from '../queue/PriorityStore.js';
-import { QUEUE_OPTION_KEYS, capacityOption, queueOptions } from '../queue/options.js';
+import { QUEUE_SCHEMA } from '../queue/options.js';
 import type { QueueOptions } from '../queue/options.js';
 
 /** Options of {@link shedByPriority}. */
@@ -46,16 +47,19 @@ export interface ShedByPriorityOptions<T> extends QueueOptions<T> {
  * @see {@link dropOnFull} shedding without priorities
  */
 export function shedByPriority<T>(options: ShedByPriorityOptions<T>): MonoTypeOperatorFunction<T> {
-  const operator = 'shedByPriority';
-  checkOptions(operator, options, ['capacity', 'priority', ...QUEUE_OPTION_KEYS]);
-  const capacity = capacityOption(operator, options.capacity);
-  const priority = callback<(value: T) => number>(operator, 'priority', options.priority);
+  const { metrics, priority, ...rest } = settings('shedByPriority', SHED_BY_PRIORITY, options);
   return boundedQueue<T>({
-    operator,
-    capacity,
+    operator: 'shedByPriority',
     overflow: 'evict-lower-priority',
-    priority,
+    priority: priority as (value: T) => number,
     priorityStore: (timed) => new PriorityStore<T>(timed),
-    ...queueOptions(operator, options),
+    ...rest,
+    recorder: metrics,
   });
 }
+
+const SHED_BY_PRIORITY = {
+  capacity: positiveInteger,
+  priority: fn<(value: never) => number>(),
+  ...QUEUE_SCHEMA,
+} satisfies Schema<ShedByPriorityOptions<unknown>>;

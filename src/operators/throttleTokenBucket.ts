@@ -13,7 +13,7 @@ import {
   positiveInteger,
   positiveNumber,
   scheduler as schedulerOption,
-} from '../internal/validate.js';
+} from '../internal/options.js';
 import { RingBuffer } from '../queue/RingBuffer.js';
 import type { DropHandler, DropReason } from '../types.js';
 import { TokenBucket } from './tokenBucket.js';
@@ -164,12 +164,12 @@ export function throttleTokenBucket<T>(options: ThrottleTokenBucketOptions<T>): 
     rate: positiveNumber(operator, 'rate', options.rate),
     per: options.per === undefined ? 1000 : positiveNumber(operator, 'per', options.per),
     burst: options.burst === undefined ? 1 : positiveNumber(operator, 'burst', options.burst),
-    mode: options.mode === undefined ? 'shape' : oneOf(operator, 'mode', options.mode, MODES),
+    mode: options.mode === undefined ? 'shape' : oneOf(MODES)(operator, 'mode', options.mode),
     cost: options.cost === undefined ? undefined : callback<(value: T) => number>(operator, 'cost', options.cost),
     capacity: options.capacity === undefined ? 1000 : positiveInteger(operator, 'capacity', options.capacity),
     maxWait: options.maxWait === undefined ? undefined : nonNegativeNumber(operator, 'maxWait', options.maxWait),
     onDrop: options.onDrop,
-    scheduler: options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, options.scheduler),
+    scheduler: options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', options.scheduler),
     store: options.store === undefined ? undefined : storeOption(options.store),
   };
   return (source) =>

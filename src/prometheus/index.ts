@@ -1,7 +1,8 @@
 import { Counter, Gauge, register as defaultRegistry } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { recorderOf } from '../metrics/port.js';
 import type { QueueMetrics } from '../metrics/QueueMetrics.js';
-import { checkOptions, fail } from '../internal/validate.js';
+import { checkOptions, fail } from '../internal/options.js';
 import { DROP_REASONS } from '../types.js';
 
 /** Options of {@link registerQueueMetrics}. */
@@ -270,12 +271,6 @@ function constantLabels(value: unknown): Record<string, string> {
  * CommonJS build, two installs) is accepted too.
  */
 function readsLikeQueueMetrics(value: unknown): value is QueueMetrics {
-  const candidate = value as Record<string, unknown> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    ['depth', 'capacity', 'enqueued', 'dequeued'].every((key) => typeof candidate[key] === 'number') &&
-    typeof candidate['droppedBy'] === 'function' &&
-    typeof candidate['queueTime'] === 'function'
-  );
+  // By its versioned recording port, so a QueueMetrics from another copy of the package is accepted too.
+  return recorderOf(value) !== undefined;
 }

@@ -1,12 +1,14 @@
 import { Observable } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import type { Demand } from '../demand/Demand.js';
+import { arrive, claim, createLink, emit, grant, offer } from '../demand/link.js';
+import type { Link } from '../demand/link.js';
 import { BufferOverflowError } from '../errors.js';
-import { addCredit, subscribeCredits } from '../internal/credit.js';
-import { dropReporter } from '../internal/drops.js';
+import { subscribeCredits } from '../internal/credit.js';
+import { FAILED, Ledger } from '../internal/ledger.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
-import type { QueueMetrics } from '../metrics/QueueMetrics.js';
-import type { DemandInput, DropHandler, DropReason } from '../types.js';
+import type { QueueRecorder } from '../metrics/port.js';
+import type { DemandInput, DropHandler } from '../types.js';
 import type { PriorityStore } from './PriorityStore.js';
 import { RingBuffer } from './RingBuffer.js';
 
@@ -61,7 +63,7 @@ export interface QueueSpec<T> {
   demand?: DemandInput | undefined;
   upstream?: Demand | undefined;
   onDrop?: DropHandler<T> | undefined;
-  metrics?: QueueMetrics | undefined;
+  recorder?: QueueRecorder | undefined;
   scheduler: SchedulerLike;
   control?: ((queue: QueueHandle) => QueueController) | undefined;
 }
@@ -75,6 +77,12 @@ type Store<T> = RingBuffer<T> | PriorityStore<T>;
  * Values go straight through while credit is outstanding and nothing is queued; otherwise they queue, and a
  * trampolined loop emits them as credit arrives, so a `request()` made inside `next` only adds credit to the running
  * loop (no recursion, no reordering, constant stack however many values are re-requested).
+ *
+ * Credit comes from the `demand` option; without one, from the consumer below whose link this queue claims at
+ * subscription (a drain: see demand/link.ts); with neither, it is unbounded. Upstream, the queue offers a link of its
+ * own with credit for the room it has (`capacity` at subscription, then one per value that leaves, emitted or
+ * dropped), so a demand-aware producer above it (a `pull()`) is paused instead of overflowing it; `upstream` (a
+ * Demand) receives those requests instead.
  */
 export function boundedQueue<T>(spec: QueueSpec<T>): MonoTypeOperatorFunction<T> {
   return (source) =>
@@ -85,32 +93,34 @@ export function boundedQueue<T>(spec: QueueSpec<T>): MonoTypeOperatorFunction<T>
     });
 }
 
-class QueueRun<T> implements QueueHandle {
-  private credit: number;
-  private draining = false;
-  private done = false;
-  private terminated = false;
-  /** Ended by an error (not by completion or unsubscription). */
-  private errored = false;
-  private freed = 0;
+class QueueRun<T> extends Ledger<T> implements QueueHandle {
+  /** Credit from below: the consumer's link (claimed), or this run's own (from `demand`, or unbounded). */
+  private readonly credit: Link;
+  /** `credit` is a consumer's link: emissions are attributed to it, and swallowed ones give their credit back. */
+  private readonly linked: boolean;
+  /** Room offered to a producer above (when there is no `upstream` Demand). */
+  private up: Link | undefined;
+  /** Inside the emit loop (or a direct delivery): re-entrant calls leave the work to it. */
+  private emitting = false;
   private readonly store: Store<T>;
   private readonly timed: boolean;
-  private readonly report: ((value: T, reason: DropReason) => void) | undefined;
-  private readonly metrics: QueueMetrics | undefined;
   private demandSubscription: Subscription | undefined;
   private controller: QueueController | undefined;
   capacity: number;
 
   constructor(
     private readonly spec: QueueSpec<T>,
-    private readonly destination: Subscriber<T>,
+    destination: Subscriber<T>,
   ) {
+    super(spec.operator, destination, spec.onDrop, spec.scheduler, spec.recorder);
     this.capacity = spec.capacity;
-    this.credit = spec.demand === undefined ? Infinity : 0;
-    this.metrics = spec.metrics;
-    this.timed = spec.metrics !== undefined || spec.control !== undefined;
+    const link = spec.demand === undefined ? claim(this.wake) : undefined;
+    this.linked = link !== undefined;
+    this.credit = link ?? createLink(spec.operator, spec.demand === undefined ? Infinity : 0);
+    if (link === undefined) this.credit.wake = this.wake;
+    this.down = link;
+    this.timed = spec.recorder !== undefined || spec.control !== undefined;
     this.store = spec.priority && spec.priorityStore ? spec.priorityStore(this.timed) : new RingBuffer<T>(this.timed);
-    this.report = dropReporter(spec.onDrop, spec.scheduler);
   }
 
   get size(): number {
@@ -118,7 +128,7 @@ class QueueRun<T> implements QueueHandle {
   }
 
   setCapacity(capacity: number): void {
-    this.metrics?._capacity(capacity - this.capacity);
+    this.recorder?.capacity(capacity - this.capacity);
     this.capacity = capacity;
   }
 
@@ -128,55 +138,71 @@ class QueueRun<T> implements QueueHandle {
 
   start(source: Observable<T>): void {
     const { spec } = this;
-    this.metrics?._capacity(this.capacity);
-    this.metrics?._watch(this);
+    this.recorder?.capacity(this.capacity);
+    this.recorder?.watch(this);
     if (spec.demand !== undefined) {
+      const credit = this.credit;
       this.demandSubscription = subscribeCredits(
         spec.operator,
         spec.demand,
-        (n) => this.addCredit(n),
+        (n) => grant(credit, n),
         (error) => this.fail(error),
       );
     }
-    if (this.terminated) return;
+    if (this.over) return;
     if (spec.control) this.controller = spec.control(this);
-    source.subscribe(
-      new SourceSubscriber<T>(this.destination, {
-        next: (value) => this.arrive(value),
-        error: (error) => this.fail(error),
-        complete: () => this.upstreamComplete(),
-      }),
-    );
-    if (spec.upstream && !this.terminated && !this.done) spec.upstream.request(this.capacity);
+    const upstream = new SourceSubscriber<T>(this.destination, {
+      next: (value) => this.arrive(value),
+      error: (error) => this.fail(error),
+      complete: () => this.upstreamComplete(),
+    });
+    if (spec.upstream !== undefined) {
+      offer(undefined, () => source.subscribe(upstream));
+      if (this.state === 'open') spec.upstream.request(this.capacity);
+    } else {
+      this.up = createLink(spec.operator, this.capacity);
+      offer(this.up, () => source.subscribe(upstream));
+    }
   }
 
   private arrive(value: T): void {
-    if (this.terminated) return;
-    this.metrics?._received();
-    let rank = 0;
-    if (this.spec.priority) {
-      rank = this.rankOf(value);
-      if (this.terminated) return;
+    this.recorder?.received();
+    const up = this.up;
+    if (up !== undefined && up.claimed) arrive(up);
+    if (this.over) {
+      this.late(value);
+      return;
     }
-    if (this.spec.earlyDrop) {
+    const { spec } = this;
+    let rank = 0;
+    if (spec.priority) {
+      const result = this.call(spec.priority, value, value);
+      if (result === FAILED) return;
+      if (typeof result !== 'number' || !Number.isFinite(result)) {
+        this.reject('priority', 'a finite number', result, value);
+        return;
+      }
+      rank = result;
+    }
+    if (spec.earlyDrop) {
       const size = this.store.size;
       if (size < this.capacity && this.dropsEarly(value, size)) {
-        this.requestUpstream();
+        this.giveBack();
         return;
       }
-      if (this.terminated) {
+      if (this.over) {
         // values the earlyDrop function pushed back into the source ended the stream meanwhile
-        this.dropQuietly(value, this.errored ? 'error' : 'cancelled', false);
+        this.late(value);
         return;
       }
     }
-    if (this.store.size === 0 && this.credit > 0 && !this.draining) {
+    if (this.store.size === 0 && this.credit.credit > 0 && !this.emitting) {
       this.emitNow(value);
     } else if (this.admits(value, rank)) {
       this.enqueue(value, rank);
-      if (this.credit > 0) this.drain();
+      if (this.credit.credit > 0) this.emitQueued();
     }
-    this.requestUpstream();
+    this.giveBack();
   }
 
   /**
@@ -188,30 +214,40 @@ class QueueRun<T> implements QueueHandle {
    * too, rather than making room again (a retry-on-drop loop would never end).
    */
   private admits(value: T, rank: number): boolean {
-    const bound = this.capacity + Math.min(this.credit, this.capacity);
+    const credit = this.credit.credit;
+    const bound = this.capacity + (credit < this.capacity ? credit : this.capacity);
     const size = this.store.size;
     return size < bound || this.makeRoom(value, rank, size, bound);
   }
 
+  /** Emits one value against the credit from below. */
+  private deliver(value: T): void {
+    if (this.linked) {
+      emit(this.credit, this.destination, value);
+      return;
+    }
+    if (this.credit.credit !== Infinity) this.credit.credit--;
+    this.destination.next(value);
+  }
+
   private emitNow(value: T): void {
-    if (this.credit !== Infinity) this.credit--;
-    this.metrics?._emitted(0, false);
+    this.recorder?.emitted(0, false);
     this.controller?.delivered(0);
     this.freed++;
-    this.draining = true;
+    this.emitting = true;
     try {
-      this.destination.next(value);
+      this.deliver(value);
     } finally {
-      this.draining = false;
+      this.emitting = false;
     }
-    if (this.store.size > 0) this.drain();
+    if (this.store.size > 0) this.emitQueued();
   }
 
   private enqueue(value: T, rank: number): void {
-    const time = this.timed ? this.spec.scheduler.now() : 0;
+    const time = this.timed ? this.scheduler.now() : 0;
     if (this.spec.priority) (this.store as PriorityStore<T>).push(value, rank, time);
     else (this.store as RingBuffer<T>).push(value, time);
-    this.metrics?._queued();
+    this.recorder?.queued();
     this.controller?.queued();
   }
 
@@ -221,7 +257,7 @@ class QueueRun<T> implements QueueHandle {
     if (overflow === 'error') {
       this.fail(
         new BufferOverflowError(
-          `${this.spec.operator}: buffer overflow, ${size} values already queued (capacity ${this.capacity})`,
+          `${this.operator}: buffer overflow, ${size} values already queued (capacity ${this.capacity})`,
           this.capacity,
         ),
         value,
@@ -243,7 +279,7 @@ class QueueRun<T> implements QueueHandle {
         this.drop(store.pop(), 'evicted', true);
         break;
       case 'drop-buffer':
-        while (store.size > 0 && !this.terminated) this.drop(store.shift(), 'evicted', true);
+        while (store.size > 0 && !this.over) this.drop(store.shift(), 'evicted', true);
         break;
       case 'evict-lower-priority': {
         const lowest = (store as PriorityStore<T>).lowest();
@@ -255,165 +291,91 @@ class QueueRun<T> implements QueueHandle {
         break;
       }
     }
-    if (!this.terminated) return true;
+    if (!this.over) return true;
     // onDrop threw on an evicted value and errored the stream: the arrival was never queued, so it is dropped too.
-    this.dropQuietly(value, 'error', false);
+    this.late(value);
     return false;
-  }
-
-  private rankOf(value: T): number {
-    let rank: unknown;
-    try {
-      rank = this.spec.priority!(value);
-    } catch (error) {
-      this.fail(error, value);
-      return 0;
-    }
-    if (typeof rank !== 'number' || !Number.isFinite(rank)) {
-      this.fail(
-        new RangeError(`${this.spec.operator}: priority must return a finite number, got ${String(rank)}`),
-        value,
-      );
-      return 0;
-    }
-    return rank;
   }
 
   /** Consults earlyDrop for an arrival at a queue that is not full. True if the arrival was dropped (or failed). */
   private dropsEarly(value: T, size: number): boolean {
-    let p: unknown;
-    try {
-      p = this.spec.earlyDrop!(size / this.capacity);
-    } catch (error) {
-      this.fail(error, value);
-      return true;
-    }
+    const { spec } = this;
+    const p = this.call(spec.earlyDrop!, size / this.capacity, value);
+    if (p === FAILED) return true;
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-      this.fail(
-        new RangeError(`${this.spec.operator}: earlyDrop must return a probability in [0, 1], got ${String(p)}`),
-        value,
-      );
+      this.reject('earlyDrop', 'a probability in [0, 1]', p, value);
       return true;
     }
     if (p === 0) return false;
     if (p < 1) {
-      let r: number;
-      try {
-        r = this.spec.random!();
-      } catch (error) {
-        this.fail(error, value);
-        return true;
-      }
+      const r = this.call(spec.random!, undefined, value);
+      if (r === FAILED) return true;
       if (r >= p) return false;
     }
     this.drop(value, 'early', false);
     return true;
   }
 
-  private addCredit(n: number): void {
-    if (this.terminated) return;
-    this.credit = addCredit(this.credit, n);
-    if (this.store.size > 0) {
-      this.drain();
-      this.requestUpstream();
-    }
+  /** Credit arrived from below. */
+  protected override credited(): void {
+    if (this.over || this.store.size === 0) return;
+    this.emitQueued();
+    this.giveBack();
   }
 
   /** Emits queued values while credit lasts. Re-entrant calls return at once; the running loop picks up their work. */
-  private drain(): void {
-    if (this.draining) return;
-    this.draining = true;
-    const { store, metrics, controller } = this;
+  private emitQueued(): void {
+    if (this.emitting) return;
+    this.emitting = true;
+    const { store, recorder, controller, credit } = this;
     try {
-      while (this.credit > 0 && store.size > 0 && !this.terminated) {
+      while (credit.credit > 0 && store.size > 0 && !this.over) {
         const value = store.shift();
-        if (this.credit !== Infinity) this.credit--;
         if (this.timed) {
-          const wait = this.spec.scheduler.now() - store.lastTime;
-          metrics?._emitted(wait, true);
+          const wait = this.scheduler.now() - store.lastTime;
+          recorder?.emitted(wait, true);
           controller?.delivered(wait);
         }
         this.freed++;
-        this.destination.next(value);
+        this.deliver(value);
       }
     } finally {
-      this.draining = false;
+      this.emitting = false;
     }
-    if (this.done && store.size === 0) this.finish();
+    if (this.state === 'closing' && store.size === 0) this.finish();
   }
 
-  private requestUpstream(): void {
-    const { upstream } = this.spec;
-    if (upstream === undefined || this.freed === 0 || this.terminated || this.done) return;
+  /** Gives the slots freed by emissions and drops back to the producer above, as credit. */
+  private giveBack(): void {
     const n = this.freed;
+    if (n === 0 || this.state !== 'open') return;
     this.freed = 0;
-    upstream.request(n);
+    const { upstream } = this.spec;
+    if (upstream !== undefined) upstream.request(n);
+    else if (this.up !== undefined && this.up.claimed) grant(this.up, n);
   }
 
   private upstreamComplete(): void {
-    this.done = true;
+    this.state = 'closing';
     if (this.store.size === 0) this.finish();
-    else if (this.credit > 0) this.drain();
+    else if (this.credit.credit > 0) this.emitQueued();
   }
 
-  private drop(value: T, reason: DropReason, fromQueue: boolean): void {
-    this.metrics?._dropped(reason, fromQueue);
-    this.freed++;
-    if (this.report === undefined) return;
-    try {
-      this.report(value, reason);
-    } catch (error) {
-      this.fail(error);
-    }
+  protected release(visit: (value: T) => void): void {
+    this.store.clear(visit);
   }
 
-  /** Drops during termination: the first error has won, so a throwing onDrop is not reported again. */
-  private dropQuietly(value: T, reason: DropReason, fromQueue: boolean): unknown {
-    this.metrics?._dropped(reason, fromQueue);
-    if (this.report === undefined) return undefined;
-    try {
-      this.report(value, reason);
-      return undefined;
-    } catch (error) {
-      return error;
-    }
-  }
-
-  private release(): void {
+  protected ended(): void {
     this.demandSubscription?.unsubscribe();
     this.controller?.unsubscribe();
   }
 
-  private finish(): void {
-    if (this.terminated) return;
-    this.terminated = true;
-    this.release();
-    this.destination.complete();
-  }
-
-  /** Errors the stream: everything queued, then the arrival that caused it (if any), are dropped with reason 'error'. */
-  fail(error: unknown, ...arrival: [] | [T]): void {
-    if (this.terminated) return;
-    this.terminated = true;
-    this.errored = true;
-    this.store.clear((value) => this.dropQuietly(value, 'error', true));
-    if (arrival.length === 1) this.dropQuietly(arrival[0], 'error', false);
-    this.release();
-    this.destination.error(error);
-  }
-
-  teardown(): void {
-    let thrown: unknown;
-    if (!this.terminated) {
-      this.terminated = true;
-      this.store.clear((value) => {
-        const error = this.dropQuietly(value, 'cancelled', true);
-        if (error !== undefined && thrown === undefined) thrown = error;
-      });
+  override teardown(): void {
+    try {
+      super.teardown();
+    } finally {
+      this.recorder?.capacity(-this.capacity);
+      this.recorder?.unwatch(this);
     }
-    this.release();
-    this.metrics?._capacity(-this.capacity);
-    this.metrics?._unwatch(this);
-    if (thrown !== undefined) throw thrown;
   }
 }

@@ -17,7 +17,7 @@ import {
   oneOf,
   positiveNumber,
   scheduler as schedulerOption,
-} from '../internal/validate.js';
+} from '../internal/options.js';
 
 /**
  * What a {@link redisTokenBucketStore} answers when Redis cannot: `'fail-open'` grants every request (no limit while
@@ -139,9 +139,9 @@ export function redisTokenBucketStore(redis: Redis | Cluster, options: RedisToke
   if (key.length === 0) fail(name, 'key', 'a non-empty string', key, 'range');
   const policy = options.onStoreError ?? 'local';
   if (typeof policy === 'function') callback(name, 'onStoreError', policy);
-  else oneOf(name, 'onStoreError', policy, POLICIES);
+  else oneOf(POLICIES)(name, 'onStoreError', policy);
   const timeout = options.timeout === undefined ? 500 : positiveNumber(name, 'timeout', options.timeout);
-  const scheduler = options.scheduler === undefined ? asyncScheduler : schedulerOption(name, options.scheduler);
+  const scheduler = options.scheduler === undefined ? asyncScheduler : schedulerOption(name, 'scheduler', options.scheduler);
   const local = policy === 'local' ? memoryTokenBucketStore() : undefined;
 
   let sha: Promise<string> | undefined;

@@ -1,0 +1,174 @@
+import type { Subscriber } from 'rxjs';
+import { addCredit } from '../internal/credit.js';
+
+/**
+ * The link: how a consumer's credit reaches a producer through an ordinary `pipe()` chain.
+ *
+ * A consumer (a drain, a queue operator taking values from upstream, a bridge) makes a link and *offers* it while it
+ * subscribes to its source. rxjs operators subscribe to their source synchronously inside their own subscribe, so
+ * the nearest demand-aware producer upstream (a `pull()`, a queue operator without a `demand` option, ...) finds the
+ * link on top of the context stack when it is subscribed, and *claims* it. From then on the producer emits only while
+ * `link.credit > 0`, through {@link emit}:
+ *
+ * - the producer spends one credit and marks the value *pending*; the consumer clears the mark when the value reaches
+ *   it ({@link accept} / {@link arrive});
+ * - a value still pending when `next` returns was swallowed on the way (`filter`, `take`, `skip`, a drop of a library
+ *   operator): its credit goes back to the link at once, so the producer goes on and the pipeline never stalls;
+ * - a second value reaching the consumer within one emission came from an operator that emits several values for one
+ *   (`mergeMap(x => of(x, x))`); a value reaching it outside any emission of a claimed link came late (`delay`,
+ *   `observeOn`, `debounceTime`) or from another source (`merge`): a drain errors on both, naming the cause.
+ *
+ * A producer that ends (completes, errors, is unsubscribed) releases its claim, and offers the link again while it
+ * sends `complete` / `error`, so an operator that resubscribes right then (`repeat`, `retry`, `concat`) links the new
+ * subscription too. Each consumer subscription makes a new link, so `retry` after a drain and a second subscriber
+ * start fresh.
+ *
+ * The stack lives on `globalThis` under a registered symbol and the link is a plain object, so two copies of this
+ * package (ESM and CommonJS, two installs) link to each other. Version 1 of the protocol: the fields of {@link Link}.
+ *
+ * @internal
+ */
+export interface Link {
+  /** Protocol version. */
+  readonly v: 1;
+  /** What made the link, for messages: `'drain'`, `'dropOnFull'`, ... */
+  readonly consumer: string;
+  /** Credit granted and not yet spent by the producer; Infinity for unbounded. */
+  credit: number;
+  /** A producer holds the link. */
+  claimed: boolean;
+  /** The producer is inside an emission. */
+  emitting: boolean;
+  /** The value of the current emission has not reached the consumer yet. */
+  pending: boolean;
+  /** Called after credit is granted, so a producer that was waiting for it goes on. */
+  wake: (() => void) | undefined;
+}
+
+const CONTEXT = Symbol.for('rxjs-backpressure.link-context.v1');
+
+type Context = (Link | undefined)[];
+
+function context(): Context {
+  const holder = globalThis as unknown as Record<symbol, Context | undefined>;
+  return (holder[CONTEXT] ??= []);
+}
+
+const stack = context();
+
+export function createLink(consumer: string, credit = 0): Link {
+  return { v: 1, consumer, credit, claimed: false, emitting: false, pending: false, wake: undefined };
+}
+
+/**
+ * Runs `subscribe` with `link` on offer to the producers it subscribes. `undefined` offers nothing: an operator that
+ * takes its credit elsewhere hides the links of consumers below it.
+ */
+export function offer<R>(link: Link | undefined, subscribe: () => R): R {
+  stack.push(link);
+  try {
+    return subscribe();
+  } finally {
+    stack.pop();
+  }
+}
+
+/** For a producer being subscribed: the link on offer, if one is and nobody holds it yet. */
+export function claim(wake: () => void): Link | undefined {
+  const link = stack[stack.length - 1];
+  if (link === undefined || link.claimed || link.v !== 1) return undefined;
+  link.claimed = true;
+  link.wake = wake;
+  return link;
+}
+
+/** The link on offer right now, unclaimed, without claiming it (an operator that subscribes again later carries it). */
+export function onOffer(): Link | undefined {
+  const link = stack[stack.length - 1];
+  return link === undefined || link.claimed ? undefined : link;
+}
+
+/**
+ * The producer holding `link` (known by the `wake` it claimed with) has ended; the link may be claimed again. A link
+ * already claimed anew (a resubscription while the end was signalled) is left to its new producer.
+ */
+export function release(link: Link, wake: () => void): void {
+  if (link.wake !== wake) return;
+  link.claimed = false;
+  link.wake = undefined;
+  link.pending = false;
+}
+
+/** Sends `complete` / `error` with the released link on offer, so a synchronous resubscription links again. */
+export function endWith(link: Link | undefined, wake: () => void, end: () => void): void {
+  if (link === undefined || link.wake !== wake) {
+    end();
+    return;
+  }
+  release(link, wake);
+  offer(link, end);
+}
+
+/** Consumer side: more credit for the producer. */
+export function grant(link: Link, n: number): void {
+  link.credit = addCredit(link.credit, n);
+  link.wake?.();
+}
+
+/**
+ * Producer side: emits one value against the link's credit. A value that does not reach the consumer before `next`
+ * returns gives its credit back.
+ */
+export function emit<T>(link: Link, destination: Subscriber<T>, value: T): void {
+  if (link.credit !== Infinity) link.credit--;
+  const outer = link.emitting;
+  link.emitting = true;
+  link.pending = true;
+  try {
+    destination.next(value);
+  } finally {
+    link.emitting = outer;
+    if (link.pending) {
+      link.pending = false;
+      if (link.credit !== Infinity) link.credit++;
+    }
+  }
+}
+
+/**
+ * What a value reaching a strict consumer (a drain) is: `PAID` the value of the producer's current emission;
+ * `UNLINKED` no producer holds the link and credit was outstanding (the value took one); `EXTRA` a second value within
+ * one emission; `LATE` a value outside any emission of the producer holding the link; `UNREQUESTED` no producer holds
+ * the link and no credit was outstanding.
+ */
+export type Arrival = 0 | 1 | 2 | 3 | 4;
+export const PAID = 0;
+export const UNLINKED = 1;
+export const EXTRA = 2;
+export const LATE = 3;
+export const UNREQUESTED = 4;
+
+/** Consumer side, strict: classifies an arriving value and spends its credit when it is paid for. */
+export function accept(link: Link): Arrival {
+  if (link.pending) {
+    link.pending = false;
+    return PAID;
+  }
+  if (link.emitting) return EXTRA;
+  if (link.claimed) return LATE;
+  if (link.credit > 0) {
+    if (link.credit !== Infinity) link.credit--;
+    return UNLINKED;
+  }
+  return UNREQUESTED;
+}
+
+/**
+ * Consumer side, lenient (a queue: any arrival is welcome, its policy bounds it): a value of the producer's emission
+ * is paid for; any other takes a credit if one is outstanding, so requested-but-not-arrived plus held stays within
+ * what the consumer granted.
+ */
+export function arrive(link: Link): void {
+  if (link.pending) link.pending = false;
+  else if (link.credit > 0 && link.credit !== Infinity) link.credit--;
+}
