@@ -155,10 +155,19 @@ const ADAPTIVE_BUFFER = {
   maxCapacity: positiveInteger,
   initialCapacity: optional(positiveInteger),
   targetLatency: positiveNumber,
-  percentile: withDefault(bounded('a number in (0, 1]', (p) => p <= 1), 0.99),
+  percentile: withDefault(
+    bounded('a number in (0, 1]', (p) => p <= 1),
+    0.99,
+  ),
   interval: withDefault(intervalCheck, 1000),
-  decrease: withDefault(bounded('a number in (0, 1)', (d) => d < 1), 0.8),
-  increase: withDefault(bounded('a finite number > 1', (i) => i > 1), 1.2),
+  decrease: withDefault(
+    bounded('a number in (0, 1)', (d) => d < 1),
+    0.8,
+  ),
+  increase: withDefault(
+    bounded('a finite number > 1', (i) => i > 1),
+    1.2,
+  ),
   overflow: withDefault(oneOf(OVERFLOWS), 'drop-incoming'),
   onCapacity: optional(observerOrFunction<((capacity: number) => void) | Partial<Observer<number>>>),
   ...QUEUE_SCHEMA,

@@ -137,7 +137,8 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
     options.onRetry === undefined
       ? undefined
       : callback<(retry: RetryAfterAttempt) => void>(operator, 'onRetry', options.onRetry);
-  const scheduler = options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', options.scheduler);
+  const scheduler =
+    options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', options.scheduler);
 
   /** The ms the server asks for in `response`, or `defaultDelay`. */
   const requestedDelay = (response: unknown): number => {

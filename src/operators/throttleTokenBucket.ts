@@ -169,7 +169,8 @@ export function throttleTokenBucket<T>(options: ThrottleTokenBucketOptions<T>): 
     capacity: options.capacity === undefined ? 1000 : positiveInteger(operator, 'capacity', options.capacity),
     maxWait: options.maxWait === undefined ? undefined : nonNegativeNumber(operator, 'maxWait', options.maxWait),
     onDrop: options.onDrop,
-    scheduler: options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', options.scheduler),
+    scheduler:
+      options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', options.scheduler),
     store: options.store === undefined ? undefined : storeOption(options.store),
   };
   return (source) =>

@@ -1,7 +1,15 @@
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { Demand } from '../demand/Demand.js';
-import { demandInput, fail, observerOrFunction, optional, scheduler, shaped, withDefault } from '../internal/options.js';
+import {
+  demandInput,
+  fail,
+  observerOrFunction,
+  optional,
+  scheduler,
+  shaped,
+  withDefault,
+} from '../internal/options.js';
 import type { Check } from '../internal/options.js';
 import { recorderOf } from '../metrics/port.js';
 import type { QueueRecorder } from '../metrics/port.js';

@@ -141,7 +141,8 @@ export function redisTokenBucketStore(redis: Redis | Cluster, options: RedisToke
   if (typeof policy === 'function') callback(name, 'onStoreError', policy);
   else oneOf(POLICIES)(name, 'onStoreError', policy);
   const timeout = options.timeout === undefined ? 500 : positiveNumber(name, 'timeout', options.timeout);
-  const scheduler = options.scheduler === undefined ? asyncScheduler : schedulerOption(name, 'scheduler', options.scheduler);
+  const scheduler =
+    options.scheduler === undefined ? asyncScheduler : schedulerOption(name, 'scheduler', options.scheduler);
   const local = policy === 'local' ? memoryTokenBucketStore() : undefined;
 
   let sha: Promise<string> | undefined;
