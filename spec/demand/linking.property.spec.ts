@@ -150,10 +150,7 @@ function run(plan: Plan, producer: 'push' | 'pull'): void {
   }
   if (end === 'running') {
     // No stall: once the source is done, the pipeline ends within the time its work takes.
-    if (!sourceDone) {
-      sourceDone = true;
-      source.complete();
-    }
+    if (!sourceDone) source.complete();
     clock.advance(10_000);
     law(end === 'complete' || end === 'error', `stalled: ${JSON.stringify(counts)}, ${metrics.depth} queued`);
   }
