@@ -8,7 +8,7 @@ import { callback, checkOptions, positiveCount } from '../internal/validate.js';
 /** Options of {@link Demand.drain}. */
 export interface DrainOptions {
   /** Inner observables running at once, and so the credit kept outstanding upstream. Default 1. */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 /**

@@ -24,29 +24,29 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
   /** The largest capacity it grows to: a positive integer >= `minCapacity`. */
   maxCapacity: number;
   /** The capacity at subscription: an integer in [minCapacity, maxCapacity]. Default `maxCapacity`. */
-  initialCapacity?: number;
+  initialCapacity?: number | undefined;
   /** Ms a value may wait in the queue, at `percentile`: a positive number. */
   targetLatency: number;
   /** The percentile of queue wait that is held to `targetLatency`: in (0, 1]. Default 0.99. */
-  percentile?: number;
+  percentile?: number | undefined;
   /** Ms between adjustments, on `scheduler`: a finite number >= 1. Default 1000. */
-  interval?: number;
+  interval?: number | undefined;
   /** Factor applied when the wait is over 2 x `targetLatency`: in (0, 1). Default 0.8. */
-  decrease?: number;
+  decrease?: number | undefined;
   /** Factor applied when the wait is under `targetLatency` / 2: a finite number > 1. Default 1.2. */
-  increase?: number;
+  increase?: number | undefined;
   /**
    * At a full queue: `'drop-incoming'` (default) rejects the arrival (reason `'overflow'`); `'drop-oldest'` evicts the
    * head and queues the arrival (reason `'evicted'`). While the queue is over a capacity that has just shrunk, arrivals
    * are rejected (reason `'overflow'`) under either policy: shrinking never drops what is queued.
    */
-  overflow?: AdaptiveOverflow;
+  overflow?: AdaptiveOverflow | undefined;
   /**
    * Told of every capacity change, with the new capacity (not of the initial one, which is `initialCapacity`): a
    * function or an Observer / Subject (only `next` is called). One call per change per subscription. If it throws,
    * the stream errors and the queued values are dropped with reason `'error'`.
    */
-  onCapacity?: ((capacity: number) => void) | Partial<Observer<number>>;
+  onCapacity?: ((capacity: number) => void) | Partial<Observer<number>> | undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ export interface BufferBoundedOptions<T> extends QueueOptions<T> {
    * (so requested-but-not-arrived plus queued never exceeds `capacity`). A demand-aware
    * producer is then blocked instead of overflowing the buffer.
    */
-  upstream?: Demand;
+  upstream?: Demand | undefined;
 }
 
 /**

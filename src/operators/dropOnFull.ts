@@ -18,16 +18,16 @@ export interface DropOnFullOptions<T> extends QueueOptions<T> {
    * head, `'drop-newest'` the most recently queued value, `'drop-buffer'` everything queued (reason `'evicted'`), and
    * queues the arrival.
    */
-  overflow?: DropOverflow;
+  overflow?: DropOverflow | undefined;
   /**
    * Early drop while the queue is not full: a probability in [0, 1], or a function of fill = queued / capacity
    * (e.g. `f => f * f` for depth-based shedding). Consulted for every arrival that finds the queue not full (one about
    * to be delivered at once too, with fill 0); `random()` is called only when the probability is strictly between 0
    * and 1. Reason `'early'`. A function that throws or returns anything but a number in [0, 1] errors the stream.
    */
-  earlyDrop?: number | ((fill: number) => number);
+  earlyDrop?: number | ((fill: number) => number) | undefined;
   /** Source of randomness for `earlyDrop`, returning [0, 1). Default `Math.random`; inject for deterministic tests. */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 /**

@@ -8,13 +8,13 @@ import type { DemandInput, DropHandler } from '../types.js';
 /** Options every queue operator takes. */
 export interface QueueOptions<T> {
   /** Reactive Streams credits for the consumer side; without it demand is unbounded. */
-  demand?: DemandInput;
+  demand?: DemandInput | undefined;
   /** Told of every dropped value, with its reason and time. */
-  onDrop?: DropHandler<T>;
+  onDrop?: DropHandler<T> | undefined;
   /** Counters, gauges and queue-time percentiles; one object may be shared by several operators. */
-  metrics?: QueueMetrics;
+  metrics?: QueueMetrics | undefined;
   /** The clock for drop times and queue-time metrics. Default `asyncScheduler`. */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
 }
 
 export const QUEUE_OPTION_KEYS = ['demand', 'onDrop', 'metrics', 'scheduler'] as const;
