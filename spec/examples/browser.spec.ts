@@ -1,6 +1,7 @@
 /**
  * The browser example in a real browser: Debian's chromium driven by playwright-core (never a downloaded browser),
- * the page built with Vite from the library's source and served on 127.0.0.1.
+ * the page built with Vite against the package as it ships (tsup into dist/, resolved through its package.json) and
+ * served on 127.0.0.1.
  *
  * A burst of 2000 pointer moves with 20 clicks among them, fast typing and scrolling; then the page's own counters
  * must show the token bucket's bound held, every click delivered, and every event accounted for.
