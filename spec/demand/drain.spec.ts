@@ -131,6 +131,16 @@ describe('drain', () => {
       });
     });
 
+    it("the README's diagram: a filter between pull and drain", () => {
+      testScheduler().run(({ cold, expectObservable }) => {
+        const output = pull(['a', 'b', 'c', 'd']).pipe(
+          filter((x) => x !== 'b'),
+          drain((x: string) => cold('--x|', { x })),
+        );
+        expectObservable(output).toBe('--a--c--d|');
+      });
+    });
+
     it.each([
       ['take', take<number>(3), [0, 1, 2]],
       ['skip', skip<number>(7), [7, 8, 9]],
