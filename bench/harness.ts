@@ -4,17 +4,26 @@
  * Each case runs in `rounds` separate tinybench runs (baseline and candidates interleaved, so drift hits both), and
  * reports the median over rounds of each task's median latency, divided by the values one call pushes through. The
  * spread is (max - min) / median over rounds. Results go to bench/results/latest.json (merged by group) and to stdout.
+ *
+ * Importing this module checks that the library under measurement is the built dist/ (bench/dist.ts): every bench
+ * file imports `rxjs-backpressure`, resolved through the package's `exports`, never src/.
  */
 import { Bench } from 'tinybench';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as shipped from 'rxjs-backpressure';
+import { assertShipped, provenance } from './dist.js';
+
+assertShipped(shipped);
 
 export interface BenchCase {
   name: string;
   /** One call; it pushes `values` values through (default 1). May return a promise. */
   fn: () => unknown;
   values?: number;
+  /** This row's goal as the highest acceptable ratio to the baseline; printed with whether it is met. */
+  goal?: number;
 }
 
 export interface BenchRow {
@@ -29,6 +38,8 @@ export interface BenchRow {
   /** (max - min) / median of the per-round figures, for this row. */
   spread: number;
   goal?: string;
+  /** 'met' or 'missed by N.NNx', for a row with a numeric goal. */
+  verdict?: string;
 }
 
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -85,6 +96,10 @@ export async function compare(
       spread: (Math.max(...xs) - Math.min(...xs)) / ns,
     };
     if (options.goal !== undefined && c !== baseline) row.goal = options.goal;
+    if (c.goal !== undefined && c !== baseline) {
+      row.goal = `<= ${c.goal}x`;
+      row.verdict = row.ratio <= c.goal ? 'met' : `missed by ${(row.ratio / c.goal).toFixed(2)}x`;
+    }
     return row;
   });
 }
@@ -106,7 +121,7 @@ export function print(rows: BenchRow[]): void {
           'per value': fmt(r.ns),
           'vs baseline': r.name === r.baseline ? 'baseline' : `${r.ratio.toFixed(2)}x`,
           spread: `±${((r.spread * 100) / 2).toFixed(0)}%`,
-          goal: r.goal ?? '',
+          goal: r.goal === undefined ? '' : r.verdict === undefined ? r.goal : `${r.goal}: ${r.verdict}`,
         })),
     );
   }
@@ -128,7 +143,14 @@ export function save(rows: BenchRow[], extra: Record<string, unknown> = {}): voi
   writeFileSync(
     resultsFile,
     JSON.stringify(
-      { ...previous, ...extra, node: process.version, date: new Date().toISOString(), rows: [...kept, ...rows] },
+      {
+        ...previous,
+        ...extra,
+        node: process.version,
+        date: new Date().toISOString(),
+        shipped: provenance(),
+        rows: [...kept, ...rows],
+      },
       null,
       2,
     ) + '\n',

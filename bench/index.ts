@@ -3,18 +3,18 @@
  * Results are merged into bench/results/latest.json. BENCH_QUICK=1 shortens every case (for a smoke run).
  * `npm run bench -- queue backlog` runs only the files whose names contain those words.
  *
- * src/ is compiled like the published build (bench/shipped-build.mjs); BENCH_TSX_SRC=1 measures tsx's compilation
- * instead. A bench file run on its own (`node --expose-gc --import tsx bench/x.bench.ts`) runs tsx's compilation
- * unless `--import ./bench/register.mjs` comes after `--import tsx`.
+ * What is measured is the package as it ships: every bench file imports `rxjs-backpressure`, which the run resolves
+ * through package.json `exports` to dist/ (bench/tsx-dist.mjs, bench/dist.ts). dist/ is rebuilt first when it is
+ * older than src/ (BENCH_NO_BUILD=1: stop instead). A bench file runs on its own with
+ * `node --expose-gc --import ./bench/tsx-dist.mjs bench/x.bench.ts` (it refuses a stale dist/).
  */
 import { readdirSync } from 'node:fs';
-import { register } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureFreshDist } from './dist.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-// src/ compiled as the published build is (no keepNames), not as tsx compiles it: see bench/shipped-build.mjs.
-if (process.env['BENCH_TSX_SRC'] !== '1') register(pathToFileURL(`${here}/shipped-build.mjs`).href);
+ensureFreshDist();
 const only = process.argv.slice(2);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
