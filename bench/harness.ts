@@ -2,8 +2,10 @@
  * The one benchmark harness: every row is measured against a named baseline in the same run.
  *
  * Each case runs in `rounds` separate tinybench runs (baseline and candidates interleaved, so drift hits both), and
- * reports the median over rounds of each task's median latency, divided by the values one call pushes through. The
- * spread is (max - min) / median over rounds. Results go to bench/results/latest.json (merged by group) and to stdout.
+ * reports the median over rounds of each task's median latency, divided by the values one call pushes through. A
+ * row's ratio is the median over rounds of its per-round ratio to the baseline of the same round (paired, so load that
+ * changes between rounds cancels out); its spread is (max - min) / median of those per-round ratios (of the per-round
+ * ns for the baseline row). Results go to bench/results/latest.json (merged by group) and to stdout.
  *
  * Importing this module checks that the library under measurement is the built dist/ (bench/dist.ts): every bench
  * file imports `rxjs-backpressure`, resolved through the package's `exports`, never src/.
@@ -33,9 +35,9 @@ export interface BenchRow {
   /** ns per value (median over rounds). */
   ns: number;
   baselineNs: number;
-  /** ns / baselineNs. */
+  /** Median over rounds of this row's ns / the baseline's ns in the same round. */
   ratio: number;
-  /** (max - min) / median of the per-round figures, for this row. */
+  /** (max - min) / median of the per-round ratios (of the per-round ns, for the baseline row). */
   spread: number;
   goal?: string;
   /** 'met' or 'missed by N.NNx', for a row with a numeric goal. */
@@ -64,11 +66,12 @@ export async function compare(
   for (let r = 0; r < rounds; r++) {
     // tinybench runs at least `iterations` calls even past `time` (default 64): a case whose call takes 100 ms would
     // take 6 s a round, so a few calls suffice; fast cases are bounded by `time`.
+    // The JIT stays warm from one round to the next: only the first round warms up for long.
     const bench = new Bench({
       time,
       iterations: 5,
       warmup: true,
-      warmupTime: Math.min(100, time),
+      warmupTime: r === 0 ? Math.min(100, time) : Math.min(20, time),
       warmupIterations: 2,
     } as never);
     const order = r % 2 === 0 ? all : [...all].reverse();
@@ -82,18 +85,22 @@ export async function compare(
       perRound.get(c.name)!.push((ms * 1e6) / (c.values ?? 1));
     }
   }
-  const baselineNs = median(perRound.get(baseline.name)!);
+  const baselineRounds = perRound.get(baseline.name)!;
+  const baselineNs = median(baselineRounds);
   return all.map((c) => {
     const xs = perRound.get(c.name)!;
     const ns = median(xs);
+    const ratios = xs.map((x, r) => x / baselineRounds[r]!);
+    const ratio = median(ratios);
+    const spreadOf = c === baseline ? xs : ratios;
     const row: BenchRow = {
       group,
       name: c.name,
       baseline: baseline.name,
       ns,
       baselineNs,
-      ratio: ns / baselineNs,
-      spread: (Math.max(...xs) - Math.min(...xs)) / ns,
+      ratio,
+      spread: (Math.max(...spreadOf) - Math.min(...spreadOf)) / median(spreadOf),
     };
     if (options.goal !== undefined && c !== baseline) row.goal = options.goal;
     if (c.goal !== undefined && c !== baseline) {

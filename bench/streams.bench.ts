@@ -15,6 +15,9 @@
  * For context: the same bounds with a buffer (`bufferBounded({ capacity: 16, upstream })`, like one highWaterMark)
  * and WHATWG streams (`ReadableStream -> pipeThrough -> pipeTo`, highWaterMark 16, 2 * 10^3 values per call).
  *
+ * Many short rounds (12 x 80 ms per case, baseline and candidates interleaved) rather than a few long ones: on a shared
+ * machine, load that comes and goes then hits every case of a group alike.
+ *
  * Before measuring, every case runs once and must write exactly its number of values and complete (a drain that
  * loses, repeats or stalls fails the bench instead of looking fast).
  *
@@ -243,7 +246,7 @@ async function group(title: string, work: Workload, shapes: Shape[], goal: numbe
   };
   const candidates = cases(work, shapes, goal);
   for (const c of [baseline, ...candidates]) await verify(c);
-  return compare(title, baseline, candidates, quick ? {} : { rounds: 5, time: 200 });
+  return compare(title, baseline, candidates, quick ? {} : { rounds: 12, time: 80 });
 }
 
 export async function run(): Promise<BenchRow[]> {
