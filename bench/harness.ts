@@ -42,6 +42,12 @@ export interface BenchRow {
   goal?: string;
   /** 'met' or 'missed by N.NNx', for a row with a numeric goal. */
   verdict?: string;
+  /** The numeric goal (highest acceptable ratio) behind `goal` and `verdict`. */
+  goalRatio?: number;
+}
+
+function verdict(ratio: number, goal: number): string {
+  return ratio <= goal ? 'met' : `missed by ${(ratio / goal).toFixed(2)}x`;
 }
 
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -105,8 +111,31 @@ export async function compare(
     if (options.goal !== undefined && c !== baseline) row.goal = options.goal;
     if (c.goal !== undefined && c !== baseline) {
       row.goal = `<= ${c.goal}x`;
-      row.verdict = row.ratio <= c.goal ? 'met' : `missed by ${(row.ratio / c.goal).toFixed(2)}x`;
+      row.goalRatio = c.goal;
+      row.verdict = verdict(row.ratio, c.goal);
     }
+    return row;
+  });
+}
+
+/**
+ * One row per case from the rows of several processes that each ran the same `compare` calls: ns and ratio are the
+ * medians over processes, the spread is that of the per-process ratios (of the per-process ns, for a baseline).
+ */
+export function combineProcesses(runs: BenchRow[][]): BenchRow[] {
+  return runs[0]!.map((first) => {
+    const same = runs.map((rows) => rows.find((r) => r.group === first.group && r.name === first.name)!);
+    const isBaseline = first.name === first.baseline;
+    const ratios = same.map((r) => r.ratio);
+    const spreadOf = isBaseline ? same.map((r) => r.ns) : ratios;
+    const row: BenchRow = {
+      ...first,
+      ns: median(same.map((r) => r.ns)),
+      baselineNs: median(same.map((r) => r.baselineNs)),
+      ratio: median(ratios),
+      spread: (Math.max(...spreadOf) - Math.min(...spreadOf)) / median(spreadOf),
+    };
+    if (row.goalRatio !== undefined) row.verdict = verdict(row.ratio, row.goalRatio);
     return row;
   });
 }

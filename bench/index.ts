@@ -1,5 +1,8 @@
 /**
- * `npm run bench`: every benchmark in one run, each row against its named baseline.
+ * `npm run bench`: every benchmark in one run, each row against its named baseline. Every bench file runs in a fresh
+ * process of its own (same flags as this one), so its figures do not depend on what ran before it: in one shared
+ * process, the rxjs code the other files had run made the streams rows about 1.3x slower against Node streams (their
+ * call sites had seen many other subscriber shapes).
  * Results are merged into bench/results/latest.json. BENCH_QUICK=1 shortens every case (for a smoke run).
  * `npm run bench -- queue backlog` runs only the files whose names contain those words.
  *
@@ -8,9 +11,10 @@
  * older than src/ (BENCH_NO_BUILD=1: stop instead). A bench file runs on its own with
  * `node --expose-gc --import ./bench/tsx-dist.mjs bench/x.bench.ts` (it refuses a stale dist/).
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureFreshDist } from './dist.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,10 +29,9 @@ const started = Date.now();
 const timings: { file: string; seconds: number }[] = [];
 for (const file of files) {
   console.log(`\n# ${file}`);
-  const mod = (await import(pathToFileURL(`${here}/${file}`).href)) as { run?: () => Promise<unknown> };
-  if (typeof mod.run !== 'function') throw new Error(`${file} exports no run()`);
   const fileStarted = Date.now();
-  await mod.run();
+  const child = spawnSync(process.execPath, [...process.execArgv, join(here, file)], { stdio: 'inherit' });
+  if (child.status !== 0) throw new Error(`bench: ${file} failed (exit ${child.status ?? child.signal})`);
   timings.push({ file, seconds: Math.round((Date.now() - fileStarted) / 100) / 10 });
 }
 console.log('\n## wall time per file');

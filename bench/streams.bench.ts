@@ -16,7 +16,10 @@
  * and WHATWG streams (`ReadableStream -> pipeThrough -> pipeTo`, highWaterMark 16, 2 * 10^3 values per call).
  *
  * Many short rounds (12 x 80 ms per case, baseline and candidates interleaved) rather than a few long ones: on a shared
- * machine, load that comes and goes then hits every case of a group alike.
+ * machine, load that comes and goes then hits every case of a group alike. And the whole measurement runs in 3 fresh
+ * processes (BENCH_STREAMS_PROCESSES to change), reported as the median over them with the spread between them: the
+ * JIT of one process can land this pipeline 25% faster or slower than the next one (measured: 1.23x and 1.59x in two
+ * consecutive runs), which no number of rounds inside one process averages out.
  *
  * Before measuring, every case runs once and must write exactly its number of values and complete (a drain that
  * loses, repeats or stalls fails the bench instead of looking fast).
@@ -27,10 +30,14 @@ import { map, of } from 'rxjs';
 import type { Observable, ObservableInput, OperatorFunction } from 'rxjs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as shipped from 'rxjs-backpressure';
 import { Demand, bufferBounded, pull } from 'rxjs-backpressure';
-import { compare, print, save } from './harness.js';
+import { combineProcesses, compare, print, save } from './harness.js';
 import type { BenchCase, BenchRow } from './harness.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -249,7 +256,7 @@ async function group(title: string, work: Workload, shapes: Shape[], goal: numbe
   return compare(title, baseline, candidates, quick ? {} : { rounds: 12, time: 80 });
 }
 
-export async function run(): Promise<BenchRow[]> {
+async function measure(): Promise<BenchRow[]> {
   console.log(
     freeDrain
       ? 'streams: the build exports the free drain: rows for both drain(...) and demand.drain(...)'
@@ -269,9 +276,44 @@ export async function run(): Promise<BenchRow[]> {
       GOAL.async,
     )),
   ];
-  print(rows);
-  save(rows, { streamsFreeDrain: freeDrain !== undefined });
   if (sink === -1) console.log(sink);
+  return rows;
+}
+
+/** `measure()` in `n` fresh processes (this file, run with BENCH_STREAMS_OUT set), combined. */
+function inProcesses(n: number): BenchRow[] {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-streams-'));
+  try {
+    const runs: BenchRow[][] = [];
+    for (let i = 0; i < n; i++) {
+      const out = join(dir, `${i}.json`);
+      const started = Date.now();
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+        env: { ...process.env, BENCH_STREAMS_OUT: out },
+        stdio: ['ignore', i === 0 ? 'inherit' : 'ignore', 'inherit'],
+      });
+      if (child.status !== 0) throw new Error(`streams bench: process ${i + 1} of ${n} failed (${child.status})`);
+      runs.push(JSON.parse(readFileSync(out, 'utf8')) as BenchRow[]);
+      console.log(`streams: process ${i + 1} of ${n} measured (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    return combineProcesses(runs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const out = process.env['BENCH_STREAMS_OUT'];
+  if (out !== undefined) {
+    const rows = await measure();
+    writeFileSync(out, JSON.stringify(rows));
+    return rows;
+  }
+  const processes = quick ? 1 : Number(process.env['BENCH_STREAMS_PROCESSES'] ?? 3);
+  const rows = processes > 1 ? inProcesses(processes) : await measure();
+  if (processes > 1) console.log(`\nstreams: median of ${processes} processes (spread: between processes)`);
+  print(rows);
+  save(rows, { streamsFreeDrain: freeDrain !== undefined, streamsProcesses: processes });
   return rows;
 }
 
