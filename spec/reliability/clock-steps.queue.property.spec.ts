@@ -16,7 +16,7 @@ import type { SchedulerLike } from 'rxjs';
 import { describe, it } from 'vitest';
 import { QueueMetrics, adaptiveBuffer, dropOnFull } from '../../src/index.js';
 import type { Dropped } from '../../src/index.js';
-import { Clock, propertyRuns } from './cases.js';
+import { Clock, propertyRuns } from '../contract/registry.js';
 
 /** A scheduler whose now() is the virtual time plus an offset that steps; schedule() waits virtual time. */
 function steppingScheduler(clock: Clock): SchedulerLike & { step(ms: number): void } {
