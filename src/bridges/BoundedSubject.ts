@@ -70,11 +70,11 @@ type Consumer<T> =
  * `size` is the number of values queued now, `closed` whether `offer()` answers `'closed'`.
  *
  * ```
- * offer:    -a-b-c-d-e-----|                  capacity: 2, no credit until 9
- * answers:  -q-q-x-x-x                        q 'queued', x 'dropped' (reason 'overflow')
- * demand:   ---------1-1-1
- * output:   ---------a-b---|                  after complete() the queue is still delivered, then completes
- * offer:    ----------------f                 'closed': f is reported 'cancelled'
+ * offer:    -a-b-c-d-e-------f             capacity: 2; complete() at 15
+ * answers:  -q-q-x-x-x-------c             q 'queued', x 'dropped' (reason 'overflow'), c 'closed'
+ * demand:   ----------1-1-1
+ * output:   ----------a-b--|               after complete() the queue is still delivered, then it completes
+ * drops:    -----c-d-e-------f             c, d, e 'overflow'; f 'cancelled'
  * ```
  *
  * ## Example
