@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Subject, asyncScheduler, map, mergeMap, of, timer } from 'rxjs';
+import { Subject, asyncScheduler, config, map, mergeMap, of, timer } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { BoundedSubject, Demand, QueueMetrics, drain } from '../../src/index.js';
@@ -127,6 +127,43 @@ describe('BoundedSubject', () => {
       expect(errors).toHaveLength(1);
       expect(subject.offer(3)).toBe('closed');
     });
+  });
+
+  it("an onDrop that throws on a value offered after the end goes to rxjs' onUnhandledError", () => {
+    const boom = new Error('onDrop failed');
+    const unhandled: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (error) => unhandled.push(error);
+    try {
+      const subject = new BoundedSubject<number>({
+        capacity: 1,
+        onDrop: () => {
+          throw boom;
+        },
+      });
+      subject.subscribe();
+      subject.complete();
+      expect(subject.offer(1)).toBe('closed');
+      expect(unhandled).toEqual([boom]);
+    } finally {
+      config.onUnhandledError = previous;
+    }
+  });
+
+  it('an onDrop that throws on a value dropped before the subscriber arrives errors the subject', () => {
+    const boom = new Error('onDrop failed');
+    const subject = new BoundedSubject<number>({
+      capacity: 1,
+      onDrop: (d) => {
+        if (d.reason === 'overflow') throw boom;
+      },
+    });
+    expect(subject.offer(1)).toBe('queued');
+    expect(subject.offer(2)).toBe('dropped');
+    expect(subject.closed).toBe(true);
+    let error: unknown;
+    subject.subscribe({ error: (e) => (error = e) });
+    expect(error).toBe(boom);
   });
 
   describe('complete()', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { NEVER, Observable, Subject, defer, filter, map, of, throwError } from 'rxjs';
+import { NEVER, Observable, Subject, defer, filter, map, of, range, throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { dropOnFull, isBufferOverflowError, pull, toAsyncIterable } from '../../src/index.js';
 import type { Dropped } from '../../src/index.js';
@@ -151,6 +151,19 @@ describe('toAsyncIterable', () => {
       expect(await iterator.next()).toEqual({ done: true, value: undefined });
     });
 
+    it('the first read is registered before subscribing: a synchronous source fits capacity plus that read', async () => {
+      expect(await collect(toAsyncIterable(range(1, 17)))).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+      const drops: Dropped<number>[] = [];
+      const iterator = toAsyncIterable(range(1, 18), { onDrop: (d) => drops.push(d) });
+      const read: number[] = [];
+      const error = await (async () => {
+        for await (const v of iterator) read.push(v);
+      })().catch((e: unknown) => e);
+      expect(read).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+      expect(isBufferOverflowError(error)).toBe(true);
+      expect(drops.map((d) => `${d.value}:${d.reason}`)).toEqual(['18:overflow']);
+    });
+
     it('the overflow stops a synchronous source that would never end', async () => {
       let emitted = 0;
       const endless = new Observable<number>((subscriber) => {
@@ -259,6 +272,18 @@ describe('toAsyncIterable', () => {
       const pending = iterator.next();
       expect(await iterator.return!('bye')).toEqual({ done: true, value: 'bye' });
       expect(await pending).toEqual({ done: true, value: undefined });
+    });
+
+    it('return() rejects with what an onDrop threw while the values held were reported cancelled', async () => {
+      const boom = new Error('onDrop failed');
+      const iterator = toAsyncIterable(of(1, 2, 3), {
+        onDrop: () => {
+          throw boom;
+        },
+      });
+      expect(await iterator.next()).toEqual({ done: false, value: 1 });
+      await expect(iterator.return!()).rejects.toBe(boom);
+      expect(await iterator.next()).toEqual({ done: true, value: undefined });
     });
 
     it('return() before the first next() never subscribes', async () => {

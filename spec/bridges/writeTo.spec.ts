@@ -187,6 +187,17 @@ describe('writeTo', () => {
       expect(sink.listenerCount('error')).toBe(0);
     });
 
+    it('a Writable already full when subscribed is waited for (drain) before the first value is taken', async () => {
+      const { sink, written } = slowWritable(2);
+      sink.write(-2);
+      expect(sink.write(-1)).toBe(false);
+      const source = counted(3);
+      const copy = run(pull(source.gen).pipe(writeTo(sink)));
+      expect(source.produced()).toBe(0);
+      await copy;
+      expect(written).toEqual([-2, -1, 0, 1, 2]);
+    });
+
     it('a byte-mode Writable: waits for drain after write() returned false', async () => {
       const chunks: string[] = [];
       let maxLength = 0;
