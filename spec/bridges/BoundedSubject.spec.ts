@@ -166,6 +166,16 @@ describe('BoundedSubject', () => {
     expect(error).toBe(boom);
   });
 
+  it('unsubscription through mergeMap reaches it: its subscriber is gone, offer() is closed', () => {
+    const subject = new BoundedSubject<number>({ capacity: 2, demand: new Demand() });
+    const subscription = of(subject)
+      .pipe(mergeMap((s) => s))
+      .subscribe();
+    expect(subject.offer(1)).toBe('queued');
+    subscription.unsubscribe();
+    expect(subject.offer(2)).toBe('closed');
+  });
+
   describe('complete()', () => {
     it('the queued values still go out as credit arrives, then it completes', () => {
       testScheduler().run(({ hot, expectObservable }) => {

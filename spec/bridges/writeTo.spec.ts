@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { Subject, asyncScheduler, catchError, map, of, throwError } from 'rxjs';
-import type { Observable, SchedulerLike } from 'rxjs';
+import { Observable, Subject, asyncScheduler, catchError, map, mergeMap, of, throwError } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { dropOnFull, isBufferOverflowError, pull, writeTo } from '../../src/index.js';
 import type { WritableLike } from '../../src/index.js';
@@ -281,6 +281,59 @@ describe('writeTo', () => {
       const error = await copy.catch((e: unknown) => e);
       expect(isBufferOverflowError(error)).toBe(true);
       expect((error as Error).message).toMatch(/^writeTo: received a value while the sink had no room.*pull\(\)/);
+    });
+  });
+
+  describe('the usual cases', () => {
+    it('empty: ends the sink and completes once it has finished; never: writes nothing and stays open', () => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+        const sink = new VirtualWritable<string>(asyncScheduler, 2, 3);
+        expectObservable(cold('|').pipe(writeTo(sink))).toBe('|');
+        expectObservable(sink.writes).toBe('|');
+        const never = cold('-');
+        expectObservable(never.pipe(writeTo(new VirtualWritable<string>(asyncScheduler, 2, 3))), '^--!').toBe('---');
+        expectSubscriptions(never.subscriptions).toBe('^--!');
+      });
+    });
+
+    it('one value: written, then the sink ends and the stream completes once it has finished', () => {
+      testScheduler().run(({ cold, expectObservable }) => {
+        const sink = new VirtualWritable<string>(asyncScheduler, 2, 3);
+        // a at 1; the source completes at 2; a is written at 4, then end() calls back: complete at 4
+        expectObservable(cold('-a|').pipe(writeTo(sink))).toBe('----|');
+        expectObservable(sink.writes).toBe('-a--|');
+      });
+    });
+
+    it('a synchronous source that ignores demand is stopped when the sink is full (no endless loop)', () => {
+      let emitted = 0;
+      testScheduler().run(({ expectObservable }) => {
+        const endless = new Observable<number>((subscriber) => {
+          for (let i = 0; !subscriber.closed; i++) {
+            emitted++;
+            subscriber.next(i);
+          }
+        });
+        const sink = new VirtualWritable<number>(asyncScheduler, 2, 3);
+        const output = endless.pipe(
+          writeTo(sink),
+          catchError((e: unknown) => of(isBufferOverflowError(e) ? 'overflow' : 'other')),
+        );
+        expectObservable(output).toBe('(x|)', { x: 'overflow' });
+      });
+      // 0 and 1 fill the sink (highWaterMark 2), 2 arrives with no credit and errors the stream, which stops the loop
+      expect(emitted).toBe(3);
+    });
+
+    it('unsubscription through mergeMap reaches the producer', async () => {
+      const { sink } = slowWritable(2);
+      const source = counted(1_000_000);
+      const subscription = of(sink)
+        .pipe(mergeMap((s) => pull(source.gen).pipe(writeTo(s))))
+        .subscribe();
+      await tick();
+      subscription.unsubscribe();
+      expect(source.closed()).toBe(true);
     });
   });
 
