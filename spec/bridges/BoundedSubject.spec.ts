@@ -4,7 +4,8 @@ import type { Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { BoundedSubject, Demand, QueueMetrics, drain } from '../../src/index.js';
 import type { Dropped, OfferResult } from '../../src/index.js';
-import { CREDITS, dropLane, reasonsOf, testScheduler } from '../helpers/marbles.js';
+import { CREDITS, dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** Offers each value of a hot marble into the subject and draws the answers. */
 const LETTERS: Record<OfferResult, string> = { delivered: 'd', queued: 'q', dropped: 'x', closed: 'c' };
@@ -26,7 +27,7 @@ describe('BoundedSubject', () => {
         end.subscribe({ complete: () => subject.complete() });
         expectObservable(answers).toBe('-q-q-x-x-x-------c');
         expectObservable(subject).toBe('----------a-b--|');
-        expectObservable(drops.reasons).toBe('-----c-d-e-------f', {
+        expectObservable(drops.reasons$).toBe('-----c-d-e-------f', {
           c: 'c:overflow',
           d: 'd:overflow',
           e: 'e:overflow',
@@ -79,7 +80,7 @@ describe('BoundedSubject', () => {
         demand.request(5);
         expect(seen).toEqual(out);
         expect(drops.map((d) => d.value)).toEqual(evicted);
-        expect(new Set(reasonsOf(drops))).toEqual(new Set(['evicted']));
+        expect(new Set(drops.map((d) => d.reason))).toEqual(new Set(['evicted']));
       }
     });
 

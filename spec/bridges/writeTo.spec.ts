@@ -4,7 +4,8 @@ import type { SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { dropOnFull, isBufferOverflowError, pull, writeTo } from '../../src/index.js';
 import type { WritableLike } from '../../src/index.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -158,7 +159,7 @@ describe('writeTo', () => {
         // full: dropped; b is written at 9, c goes; the source completes at 10; c is written at 13: the sink finishes
         const output = source.pipe(dropOnFull({ capacity: 1, onDrop: drops.onDrop }), writeTo(sink));
         expectObservable(sink.writes).toBe('-a---b---c---|');
-        expectObservable(drops.reasons).toBe('--------d', { d: 'd:overflow' });
+        expectObservable(drops.reasons$).toBe('--------d', { d: 'd:overflow' });
         expectObservable(output).toBe('-------------|');
       });
     });
