@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
-import type { TokenRequest } from '../../src/operators/tokenBucket.js';
+import type { TokenRequest } from '../../src/rate/protocol.js';
 import { redisTokenBucketStore } from '../../src/redis/index.js';
 import type { StoreErrorPolicy } from '../../src/redis/index.js';
 import { startRedis } from './redisServer.js';

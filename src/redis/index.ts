@@ -8,8 +8,9 @@
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { Cluster, Redis } from 'ioredis';
-import { memoryTokenBucketStore } from '../operators/tokenBucket.js';
-import type { TokenBucketStore, TokenGrant, TokenRequest } from '../operators/tokenBucket.js';
+import type { TokenBucketStore, TokenGrant, TokenRequest } from '../rate/protocol.js';
+import { describe } from '../internal/format.js';
+import { memoryTokenBucketStore, tokenBucketStore } from '../rate/store.js';
 import {
   callback,
   checkOptions,
@@ -35,7 +36,10 @@ const POLICIES = ['fail-open', 'fail-closed', 'local'] as const;
 
 /** Options of {@link redisTokenBucketStore}. */
 export interface RedisTokenBucketStoreOptions {
-  /** The Redis key of the bucket (a hash of `level` and `at`); every store with the same key shares one bucket. */
+  /**
+   * The Redis key of the bucket (a hash of `level` and `at`); every store with the same key shares one bucket. With
+   * throttleTokenBucket's `key` option, the prefix of one bucket per key: `${key}:${request.key}`.
+   */
   key: string;
   /** What to answer when Redis errors or does not answer within `timeout`. Default `'local'`. */
   onStoreError?: StoreErrorPolicy;
@@ -158,13 +162,14 @@ export function redisTokenBucketStore(redis: Redis | Cluster, options: RedisToke
   };
   const run = async (request: TokenRequest): Promise<TokenGrant> => {
     const args = [request.tokens, request.rate, request.per, request.burst];
+    const bucket = request.key === undefined ? key : `${key}:${request.key}`;
     let reply: unknown;
     try {
-      reply = await client.evalsha(await load(), 1, key, ...args);
+      reply = await client.evalsha(await load(), 1, bucket, ...args);
     } catch (error) {
       if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
       sha = undefined; // the server lost its script cache (restart, SCRIPT FLUSH)
-      reply = await client.evalsha(await load(), 1, key, ...args);
+      reply = await client.evalsha(await load(), 1, bucket, ...args);
     }
     return grantOf(reply);
   };
@@ -176,7 +181,7 @@ export function redisTokenBucketStore(redis: Redis | Cluster, options: RedisToke
     return { granted: false, retryAfter: (Math.max(Math.min(tokens, burst), Math.min(1, burst)) * per) / rate };
   };
 
-  return {
+  return tokenBucketStore({
     take(request: TokenRequest): Promise<TokenGrant> {
       return new Promise<TokenGrant>((resolve, reject) => {
         let settled = false;
@@ -200,7 +205,7 @@ export function redisTokenBucketStore(redis: Redis | Cluster, options: RedisToke
         );
       });
     },
-  };
+  });
 }
 
 function grantOf(reply: unknown): TokenGrant {
@@ -210,7 +215,7 @@ function grantOf(reply: unknown): TokenGrant {
     const ms = Number(retryAfter);
     if (granted === 0 && ms >= 0) return { granted: false, retryAfter: ms };
   }
-  throw new TypeError(`${name}: unexpected reply from the token bucket script: ${JSON.stringify(reply)}`);
+  throw new TypeError(`${name}: unexpected reply from the token bucket script: ${describe(reply)}`);
 }
 
-export type { TokenBucketStore, TokenGrant, TokenRequest } from '../operators/tokenBucket.js';
+export type { TokenBucketStore, TokenGrant, TokenRequest } from '../rate/protocol.js';
