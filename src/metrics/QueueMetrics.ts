@@ -83,6 +83,7 @@ export class QueueMetrics {
     expired: 0,
     error: 0,
     cancelled: 0,
+    failed: 0,
   };
   private readonly queues = new Set<{ oldestTime(): number | undefined }>();
   private droppedTotal = 0;

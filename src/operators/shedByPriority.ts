@@ -3,11 +3,11 @@ import { fn, positiveInteger, settings } from '../internal/options.js';
 import type { Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
 import { PriorityStore } from '../queue/PriorityStore.js';
-import { QUEUE_SCHEMA } from '../queue/options.js';
-import type { QueueOptions } from '../queue/options.js';
+import { AGING_SCHEMA, QUEUE_SCHEMA } from '../queue/options.js';
+import type { AgingOptions, QueueOptions } from '../queue/options.js';
 
 /** Options of {@link shedByPriority}. */
-export interface ShedByPriorityOptions<T> extends QueueOptions<T> {
+export interface ShedByPriorityOptions<T> extends QueueOptions<T>, AgingOptions {
   /** Most values queued at once, over all priorities: a positive integer. */
   capacity: number;
   /** The importance of a value: a finite number, higher = more important. Called once per arrival. */
@@ -62,4 +62,5 @@ const SHED_BY_PRIORITY = {
   capacity: positiveInteger,
   priority: fn<(value: never) => number>(),
   ...QUEUE_SCHEMA,
+  ...AGING_SCHEMA,
 } satisfies Schema<ShedByPriorityOptions<unknown>>;
