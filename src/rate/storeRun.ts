@@ -176,7 +176,7 @@ function answerOf(grant: unknown): string {
   if (typeof grant !== 'object' || grant === null) return describe(grant);
   try {
     const { granted, retryAfter } = grant as Record<string, unknown>;
-    return `{ granted: ${describe(granted)}, retryAfter: ${describe(retryAfter)} }`;
+    return `{ granted: ${typeof granted === 'boolean' ? granted : describe(granted)}, retryAfter: ${describe(retryAfter)} }`;
   } catch {
     return describe(grant);
   }
