@@ -152,9 +152,10 @@ function run(plan: Plan, producer: 'push' | 'pull'): void {
     // No stall: once the source is done, the pipeline ends within the time its work takes.
     if (!sourceDone) source.complete();
     clock.advance(10_000);
-    law(end === 'complete' || end === 'error', `stalled: ${JSON.stringify(counts)}, ${metrics.depth} queued`);
+    const ended: string = end;
+    law(ended === 'complete' || ended === 'error', `stalled: ${JSON.stringify(counts)}, ${metrics.depth} queued`);
   }
-  if (end === 'running') subscription.unsubscribe();
+  subscription.unsubscribe();
   law(clock.actions.length === 0, `${clock.actions.length} actions left on the scheduler`);
   law(counts.queueIn === counts.queueOut + counts.queueDropped, `queue: ${JSON.stringify(counts)}`);
   law(counts.reached <= counts.queueOut, `more reached the drain than the queue emitted: ${JSON.stringify(counts)}`);

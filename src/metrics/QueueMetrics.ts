@@ -12,7 +12,7 @@ import type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds 
 /** Options of {@link QueueMetrics}. */
 export interface QueueMetricsOptions {
   /** The clock for queue times and alert evaluation. Default `asyncScheduler`. */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
 }
 
 /** Plain-JSON view of a {@link QueueMetrics} at one moment. */

@@ -10,9 +10,9 @@ export interface RegisterQueueMetricsOptions {
   /** Prefix of every metric name, e.g. `'orders_queue'` (Prometheus metric name rules: `[a-zA-Z_:][a-zA-Z0-9_:]*`). */
   name: string;
   /** The prom-client registry to add the metrics to. Default prom-client's global `register`. */
-  registry?: Registry;
+  registry?: Registry | undefined;
   /** Constant labels on every series, e.g. `{ queue: 'orders' }` (not `reason` or `quantile`, which are taken). */
-  labels?: Record<string, string>;
+  labels?: Record<string, string> | undefined;
 }
 
 /** What {@link registerQueueMetrics} added, and how to take it away again. */
