@@ -35,27 +35,33 @@ const retry = catchError((e: unknown) => of(isRateLimitExceededError(e) ? `retry
 
 describe('throttleTokenBucket', () => {
   describe('basics (every mode)', () => {
-    it.each(['shape', 'drop', 'error'] as const)('mode %s: never, empty, one value, upstream error', (mode) => {
-      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-        const never = cold('-');
-        expectObservable(never.pipe(throttleTokenBucket({ rate: 1, mode })), '---!').toBe('-');
-        expectSubscriptions(never.subscriptions).toBe('^--!');
-        expectObservable(cold('|').pipe(throttleTokenBucket({ rate: 1, mode }))).toBe('|');
-        const one = cold('-a|');
-        expectObservable(one.pipe(throttleTokenBucket({ rate: 1, mode }))).toBe('-a|');
-        expectSubscriptions(one.subscriptions).toBe('^-!');
-        expectObservable(cold('-a#').pipe(throttleTokenBucket({ rate: 1, mode }))).toBe('-a#');
-      });
-    });
+    it.each(['shape', 'drop', 'error', 'latest'] as const)(
+      'mode %s: never, empty, one value, upstream error',
+      (mode) => {
+        testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+          const never = cold('-');
+          expectObservable(never.pipe(throttleTokenBucket({ rate: 1, mode })), '---!').toBe('-');
+          expectSubscriptions(never.subscriptions).toBe('^--!');
+          expectObservable(cold('|').pipe(throttleTokenBucket({ rate: 1, mode }))).toBe('|');
+          const one = cold('-a|');
+          expectObservable(one.pipe(throttleTokenBucket({ rate: 1, mode }))).toBe('-a|');
+          expectSubscriptions(one.subscriptions).toBe('^-!');
+          expectObservable(cold('-a#').pipe(throttleTokenBucket({ rate: 1, mode }))).toBe('-a#');
+        });
+      },
+    );
 
-    it.each(['shape', 'drop', 'error'] as const)('mode %s: many values within the burst pass untouched', (mode) => {
-      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-        const source = cold(' -a-b-c-d-|');
-        const subs = '        ^--------!';
-        expectObservable(source.pipe(throttleTokenBucket({ rate: 1, per: 10, burst: 4, mode }))).toBe('-a-b-c-d-|');
-        expectSubscriptions(source.subscriptions).toBe(subs);
-      });
-    });
+    it.each(['shape', 'drop', 'error', 'latest'] as const)(
+      'mode %s: many values within the burst pass untouched',
+      (mode) => {
+        testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+          const source = cold(' -a-b-c-d-|');
+          const subs = '        ^--------!';
+          expectObservable(source.pipe(throttleTokenBucket({ rate: 1, per: 10, burst: 4, mode }))).toBe('-a-b-c-d-|');
+          expectSubscriptions(source.subscriptions).toBe(subs);
+        });
+      },
+    );
   });
 
   describe('the JSDoc diagrams', () => {
@@ -369,7 +375,7 @@ describe('throttleTokenBucket', () => {
       });
     });
 
-    it.each(['shape', 'drop'] as const)(
+    it.each(['shape', 'drop', 'latest'] as const)(
       'mode %s: stops listening to a synchronous observable when unsubscribed',
       (mode) => {
         const sideEffects: number[] = [];
@@ -430,7 +436,7 @@ describe('throttleTokenBucket', () => {
   });
 
   describe('callbacks', () => {
-    it.each(['shape', 'drop', 'error'] as const)(
+    it.each(['shape', 'drop', 'error', 'latest'] as const)(
       'mode %s: a throwing cost errors the stream; the value is dropped as error',
       (mode) => {
         testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
