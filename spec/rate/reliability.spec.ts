@@ -298,6 +298,25 @@ describe('issue 15 on the rate wing', () => {
     });
   });
 
+  describe('found by the clock-steps property', () => {
+    it('a store refusal whose retryAfter does not move a clock far from 0 is asked again later, not at once', () => {
+      const clock = new SteppingClock();
+      clock.skew = 2 ** 33; // the wall clock reads about 8.6e9 ms: a double resolves about 1e-6 ms there
+      let asked = 0;
+      const store = tokenBucketStore({
+        take: (): TokenGrant => (++asked === 1 ? { granted: false, retryAfter: 1e-9 } : { granted: true }),
+      });
+      const out: string[] = [];
+      of('a')
+        .pipe(throttleTokenBucket({ rate: 1, store, scheduler: clock }))
+        .subscribe((v) => out.push(v));
+      expect(asked).toBe(1); // it used to ask again in the same instant, forever
+      clock.advance(1);
+      expect(asked).toBe(2);
+      expect(out).toEqual(['a']);
+    });
+  });
+
   describe("9: a value re-sent from onDrop while the operator is failing is reported ('error')", () => {
     it("mode 'error'", () => {
       const source = new Subject<string>();

@@ -166,7 +166,11 @@ export class StoreRun<T> extends RateRun<T> {
       this.shift(lane);
       this.drop(head.value, 'rate', true);
     } else {
-      lane.payable = this.clock.now() + (retryAfter as number);
+      // at least one step of the clock's resolution later: a retryAfter that does not move `now` (a rounding
+      // error of a bucket far from time 0) would be asked again at once, forever
+      const now = this.clock.now();
+      const payable = now + (retryAfter as number);
+      lane.payable = payable > now ? payable : now + Math.abs(now) * 2 ** -50 + Number.MIN_VALUE;
     }
   }
 }
