@@ -27,6 +27,17 @@ describe("throttleTokenBucket mode 'latest'", () => {
     });
   });
 
+  it("the UI guide's pointer diagram (docs/strategies.md): 'latest' draws the last move, 'drop' ends on an older one", () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const pointer = hot('-abcdef----gh-|');
+      expectObservable(pointer.pipe(throttleTokenBucket({ rate: 1, per: 3, mode: 'latest' }))).toBe(
+        '-a--d--f---g--(h|)',
+      );
+      // drop: d arrives in the frame its token falls due, before the gate's timer: dropped (the boundary tie), e paid
+      expectObservable(pointer.pipe(throttleTokenBucket({ rate: 1, per: 3, mode: 'drop' }))).toBe('-a---e-----g--|');
+    });
+  });
+
   it('a burst: up to burst values pass at once, the last of the rest goes out one token later', () => {
     testScheduler().run(({ hot, expectObservable }) => {
       const drops = dropLane<string>();

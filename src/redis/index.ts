@@ -97,12 +97,16 @@ const GRANTED: TokenGrant = { granted: true };
  * A token bucket on a Redis server, shared by every process whose `throttleTokenBucket` uses a store with the same
  * `key`: each acquisition is one atomic Lua script that refills by the Redis server's clock (`TIME`), so clients with
  * skewed clocks still share one limit, and the key expires once the bucket would be full again (idle buckets cost
- * no memory). The bucket's rate, period and burst come from the operator's options.
+ * no memory). The bucket's rate, period and burst come from the operator's options. With the operator's `key`
+ * option, `key` is the prefix of one bucket per key: `${key}:${request.key}`.
  *
  * When Redis errors or does not answer within `timeout` ms, `onStoreError` decides (default `'local'`: fall back to a
- * bucket in this process's memory with the same rate and burst, and go back to Redis on the next value). With ioredis'
- * default offline queue, a request made while the client reconnects waits for `timeout`; create the client with
- * `enableOfflineQueue: false` to fall back at once.
+ * bucket in this process's memory with the same rate and burst, and go back to Redis on the next value). Two things to
+ * know about an outage: with ioredis' default offline queue, a request made while the client reconnects waits for
+ * `timeout`, so the `'local'` fallback passes about one value per `timeout` (values ask one at a time per key); create
+ * the client with `enableOfflineQueue: false` to fall back at once. And requests that timed out while Redis was paused
+ * still run when it resumes, and spend the burst: the fallback answered the value, but the command already sent is not
+ * taken back.
  *
  * ```
  * process A: -a-b-------c-|        each: throttleTokenBucket({ rate: 1, per: 8, burst: 2, mode: 'drop', store })
