@@ -163,7 +163,7 @@ describe('Lanes (the keyed buckets of a run)', () => {
           key,
           bucket: new TokenBucket(1, 10, 1),
           head: undefined,
-          line: undefined,
+          line: [],
           timer: undefined,
           paying: false,
           payable: -Infinity,

@@ -1,6 +1,5 @@
 import type { Subscription } from 'rxjs';
 import type { Clock } from '../internal/clock.js';
-import type { RingBuffer } from '../queue/RingBuffer.js';
 import type { TokenBucket } from './bucket.js';
 
 /**
@@ -25,7 +24,8 @@ export interface Lane<T> {
   /** Undefined with a store: its tokens live in the store. */
   readonly bucket: TokenBucket | undefined;
   head: Held<T> | undefined;
-  line: RingBuffer<Held<T>> | undefined;
+  /** The values behind the head, oldest first (an array: a line is short, and V8 shifts arrays in O(1)). */
+  readonly line: Held<T>[];
   timer: Subscription | undefined;
   /**
    * The head is known to be payable: its payment timer fired (which settles a rounding tie in favour of the payment),

@@ -6,7 +6,6 @@ import { Clock, scheduleAfter } from '../internal/clock.js';
 import { FAILED, Ledger } from '../internal/ledger.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
 import type { QueueRecorder } from '../metrics/port.js';
-import { RingBuffer } from '../queue/RingBuffer.js';
 import type { DropHandler } from '../types.js';
 import { TokenBucket } from './bucket.js';
 import { Lanes } from './lanes.js';
@@ -69,8 +68,8 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
   /** Values held in every lane. */
   protected held = 0;
   private seq = 0;
-  private readonly due = new RingBuffer<Lane<T>>();
-  private readonly starved = new RingBuffer<Lane<T>>();
+  private readonly due: Lane<T>[] = [];
+  private readonly starved: Lane<T>[] = [];
   private serving = false;
   /** The lane being evicted (no longer among the lanes, its values not yet all dropped). */
   private evicting: Lane<T> | undefined;
@@ -91,7 +90,7 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
       key,
       bucket: local ? new TokenBucket(settings.rate, settings.per, settings.burst) : undefined,
       head: undefined,
-      line: undefined,
+      line: [],
       timer: undefined,
       paying: false,
       below: 0,
@@ -242,7 +241,7 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
     this.held++;
     this.recorder?.queued();
     if (lane.head === undefined) lane.head = held;
-    else (lane.line ??= new RingBuffer<Held<T>>()).push(held);
+    else lane.line.push(held);
     if (lane.full !== Infinity) {
       lane.full = Infinity;
       this.lanes?.update(lane);
@@ -252,8 +251,7 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
   /** The head leaves the lane (emitted or dropped): the next value in line takes its place. */
   protected shift(lane: Lane<T>): Held<T> {
     const head = lane.head!;
-    const { line } = lane;
-    lane.head = line !== undefined && line.size > 0 ? line.shift() : undefined;
+    lane.head = lane.line.shift();
     lane.paying = false;
     lane.payable = -Infinity;
     this.held--;
@@ -262,7 +260,7 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
 
   /** Values waiting in a lane, the head included. */
   protected size(lane: Lane<T>): number {
-    return lane.head === undefined ? 0 : 1 + (lane.line?.size ?? 0);
+    return lane.head === undefined ? 0 : 1 + lane.line.length;
   }
 
   /** A lane holds nothing: from when its bucket is full again, it is worth nothing (see Lanes). */
@@ -299,8 +297,8 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
     this.serving = true;
     try {
       const { due } = this;
-      while (due.size > 0 && !this.over) {
-        const lane = due.shift();
+      while (due.length > 0 && !this.over) {
+        const lane = due.shift()!;
         lane.due = false;
         this.step(lane);
       }
@@ -325,9 +323,9 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
 
   protected override credited(): void {
     const { starved } = this;
-    if (starved.size === 0 || this.over) return;
-    while (starved.size > 0) {
-      const lane = starved.shift();
+    if (starved.length === 0 || this.over) return;
+    while (starved.length > 0) {
+      const lane = starved.shift()!;
       lane.starved = false;
       this.enqueue(lane);
     }
@@ -382,7 +380,8 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
       lane.timer = undefined;
       if (lane.head !== undefined) all.push(lane.head);
       lane.head = undefined;
-      lane.line?.clear((held) => all.push(held));
+      for (const held of lane.line) all.push(held);
+      lane.line.length = 0;
     };
     if (this.one !== undefined) empty(this.one);
     else {

@@ -44,7 +44,7 @@ export class StoreRun<T> extends RateRun<T> {
         lane.timer?.unsubscribe();
         lane.timer = undefined;
         stale = this.shift(lane);
-      } else if (lane.line !== undefined && lane.line.size > 0) {
+      } else if (lane.line.length > 0) {
         stale = lane.line.pop();
         this.held--;
       }
