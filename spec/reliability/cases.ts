@@ -129,13 +129,13 @@ export const CASES: readonly Case[] = [
       });
     }),
   ),
-  ...(['shape', 'drop', 'error'] as const).map((mode): Case => ({
+  ...(['shape', 'drop', 'error', 'latest'] as const).map((mode): Case => ({
     name: `throttleTokenBucket ${mode}`,
     demand: false,
-    metrics: false,
+    metrics: true,
     order: 'fifo',
-    reasons: mode === 'shape' ? ['overflow', 'expired'] : mode === 'drop' ? ['rate'] : [],
-    bound: (capacity) => (mode === 'shape' ? capacity : 0),
+    reasons: mode === 'shape' ? ['overflow', 'expired'] : mode === 'error' ? [] : ['rate'],
+    bound: (capacity) => (mode === 'shape' ? capacity : mode === 'latest' ? 1 : 0),
     build: (w) =>
       throttleTokenBucket({
         rate: 1,
@@ -144,6 +144,7 @@ export const CASES: readonly Case[] = [
         mode,
         capacity: w.capacity,
         onDrop: w.onDrop,
+        metrics: w.metrics,
         scheduler: w.scheduler,
         ...(mode === 'shape' ? { maxWait: 7 } : {}),
       }),
