@@ -89,4 +89,35 @@ describe('throttleTokenBucket and the credit link', () => {
       ts.schedule(() => expect(log).toEqual(['1@0', '2@0', '3@5', 'end@10']), 12);
     });
   });
+
+  it("mode 'shape': a value payable in time but waiting for the drain's credit does not expire (maxWait)", () => {
+    testScheduler().run(({ hot, cold, expectObservable }) => {
+      const drops = dropLane<string>();
+      // tokens are plenty; the drain's project of a takes 5 frames, so b (payable at once) waits for credit until 6,
+      // longer than maxWait 2: that wait is the consumer's, b is not dropped
+      const project = (x: string) => cold('----x|', { x });
+      const output = hot('-(ab)|').pipe(
+        throttleTokenBucket({ rate: 10, per: 1, burst: 10, maxWait: 2, onDrop: drops.onDrop }),
+        drain(project),
+      );
+      expectObservable(output).toBe('-----a----b|');
+      expectObservable(drops.values).toBe('');
+    });
+  });
+
+  it("mode 'latest' with a memory store draws the same diagram as without one", () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const drops = dropLane<string>();
+      const source = hot('-abc---de-|');
+      const options = {
+        rate: 1,
+        per: 4,
+        mode: 'latest' as const,
+        store: memoryTokenBucketStore(),
+        onDrop: drops.onDrop,
+      };
+      expectObservable(source.pipe(throttleTokenBucket(options))).toBe('-a---c---e|');
+      expectObservable(drops.reasons).toBe('---b----d', { b: 'b:rate', d: 'd:rate' });
+    });
+  });
 });
