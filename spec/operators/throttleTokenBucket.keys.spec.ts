@@ -12,8 +12,9 @@ import { Clock as MonotonicClock } from '../../src/internal/clock.js';
 import { TokenBucket } from '../../src/rate/bucket.js';
 import { Lanes } from '../../src/rate/lanes.js';
 import type { Lane } from '../../src/rate/lanes.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
-import { Clock } from '../reliability/cases.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
+import { Clock } from '../contract/registry.js';
 
 /** Key of a marble value: x and y are tenant B, every other letter tenant A. */
 const tenant = (v: string): string => (v === 'x' || v === 'y' ? 'B' : 'A');
@@ -33,7 +34,7 @@ describe('throttleTokenBucket key / maxKeys', () => {
         const drops = dropLane<string>();
         const options = { rate: 1, per: 10, capacity: 2, mode, key: tenant, onDrop: drops.onDrop };
         expectObservable(hot(source).pipe(throttleTokenBucket(options))).toBe(expected);
-        expectObservable(drops.reasons).toBe(dropped, reasons);
+        expectObservable(drops.reasons$).toBe(dropped, reasons);
       });
     });
 
@@ -72,7 +73,7 @@ describe('throttleTokenBucket key / maxKeys', () => {
       expectObservable(
         source.pipe(throttleTokenBucket({ rate: 1, per: 10, key, maxKeys: 2, onDrop: drops.onDrop })),
       ).toBe('-a-bc');
-      expectObservable(drops.reasons).toBe('----p', { p: 'p:evicted' });
+      expectObservable(drops.reasons$).toBe('----p', { p: 'p:evicted' });
     });
   });
 
@@ -90,7 +91,7 @@ describe('throttleTokenBucket key / maxKeys', () => {
           throttleTokenBucket({ rate: 1, per: 10, mode: 'drop', cost, key, maxKeys: 2, onDrop: drops.onDrop }),
         ),
       ).toBe('-a---be-----c-|');
-      expectObservable(drops.reasons).toBe('-------------q', { q: 'q:rate' });
+      expectObservable(drops.reasons$).toBe('-------------q', { q: 'q:rate' });
     });
   });
 
@@ -107,7 +108,7 @@ describe('throttleTokenBucket key / maxKeys', () => {
         undefined,
         broken,
       );
-      expectObservable(drops.reasons).toBe('---(bc)', { b: 'b:error', c: 'c:error' });
+      expectObservable(drops.reasons$).toBe('---(bc)', { b: 'b:error', c: 'c:error' });
     });
   });
 

@@ -8,7 +8,8 @@ import { Subject, mergeMap, of } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { throttleTokenBucket } from '../../src/index.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 describe("throttleTokenBucket mode 'latest'", () => {
   it('the JSDoc diagram: the last value of each burst goes out when the next token falls due', () => {
@@ -22,7 +23,7 @@ describe("throttleTokenBucket mode 'latest'", () => {
       expectObservable(
         source.pipe(throttleTokenBucket({ rate: 1, per: 4, mode: 'latest', onDrop: drops.onDrop })),
       ).toBe(expected);
-      expectObservable(drops.reasons).toBe(dropped, { b: 'b:rate', d: 'd:rate' });
+      expectObservable(drops.reasons$).toBe(dropped, { b: 'b:rate', d: 'd:rate' });
       expectSubscriptions(source.subscriptions).toBe('^---------!');
     });
   });
@@ -47,7 +48,7 @@ describe("throttleTokenBucket mode 'latest'", () => {
       expectObservable(
         source.pipe(throttleTokenBucket({ rate: 1, per: 10, burst: 3, mode: 'latest', onDrop: drops.onDrop })),
       ).toBe(expected);
-      expectObservable(drops.reasons).toBe('-(de)', { d: 'd:rate', e: 'e:rate' });
+      expectObservable(drops.reasons$).toBe('-(de)', { d: 'd:rate', e: 'e:rate' });
     });
   });
 
@@ -68,7 +69,7 @@ describe("throttleTokenBucket mode 'latest'", () => {
       expectObservable(
         source.pipe(throttleTokenBucket({ rate: 1, per: 5, mode: 'latest', onDrop: drops.onDrop })),
       ).toBe(expected);
-      expectObservable(drops.reasons).toBe('----b', { b: 'b:error' });
+      expectObservable(drops.reasons$).toBe('----b', { b: 'b:error' });
     });
   });
 
@@ -92,7 +93,7 @@ describe("throttleTokenBucket mode 'latest'", () => {
         unsub,
       ).toBe('-a-');
       expectSubscriptions(source.subscriptions).toBe('^--!');
-      expectObservable(drops.reasons).toBe('---b', { b: 'b:cancelled' });
+      expectObservable(drops.reasons$).toBe('---b', { b: 'b:cancelled' });
       ts.schedule(() => {
         expect(actions).toHaveLength(1); // the timer for b, due at 6
         expect(actions[0]!.closed).toBe(true);
@@ -118,7 +119,7 @@ describe("throttleTokenBucket mode 'latest'", () => {
           }),
         ),
       ).toBe('-a 9ms c');
-      expectObservable(drops.reasons).toBe('---b', { b: 'b:rate' });
+      expectObservable(drops.reasons$).toBe('---b', { b: 'b:rate' });
     });
   });
 
@@ -140,7 +141,7 @@ describe("throttleTokenBucket mode 'latest'", () => {
           }),
         ),
       ).toBe('-a 19ms z');
-      expectObservable(drops.reasons).toBe('-----y', { y: 'y:rate' });
+      expectObservable(drops.reasons$).toBe('-----y', { y: 'y:rate' });
     });
   });
 

@@ -7,7 +7,8 @@ import type { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { drain, memoryTokenBucketStore, pull, throttleTokenBucket } from '../../src/index.js';
 import type { ThrottleTokenBucketOptions } from '../../src/index.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** A generator of `values` that logs `value@frame` as each is read. */
 function logged<T>(ts: TestScheduler, values: readonly T[], log: string[]): Generator<T> {
@@ -33,7 +34,7 @@ describe('throttleTokenBucket and the credit link', () => {
         drain(project),
       );
       expectObservable(output).toBe('----a---b---c|');
-      expectObservable(drops.values).toBe('');
+      expectObservable(drops.values$).toBe('');
     });
   });
 
@@ -67,7 +68,7 @@ describe('throttleTokenBucket and the credit link', () => {
       );
       // Without the link the iterable would be read in one go and 3 and 4 dropped ('overflow', capacity 1).
       expectObservable(output).toBe('1--2--3--(4|)', { 1: 1, 2: 2, 3: 3, 4: 4 });
-      expectObservable(drops.values).toBe('');
+      expectObservable(drops.values$).toBe('');
       ts.schedule(() => expect(log).toEqual(['1@0', '2@0', '3@3', '4@6', 'end@9']), 10);
     });
   });
@@ -85,7 +86,7 @@ describe('throttleTokenBucket and the credit link', () => {
       // 1 is paid at once and frees the one slot: 2 is read and held (no token until 5); 3 is read when 2 leaves;
       // the drain completes when the project of 3 (one frame) does.
       expectObservable(output).toBe('1----2----3|', { 1: 1, 2: 2, 3: 3 });
-      expectObservable(drops.values).toBe('');
+      expectObservable(drops.values$).toBe('');
       ts.schedule(() => expect(log).toEqual(['1@0', '2@0', '3@5', 'end@10']), 12);
     });
   });
@@ -101,7 +102,7 @@ describe('throttleTokenBucket and the credit link', () => {
         drain(project),
       );
       expectObservable(output).toBe('-----a----b|');
-      expectObservable(drops.values).toBe('');
+      expectObservable(drops.values$).toBe('');
     });
   });
 
@@ -117,7 +118,7 @@ describe('throttleTokenBucket and the credit link', () => {
         onDrop: drops.onDrop,
       };
       expectObservable(source.pipe(throttleTokenBucket(options))).toBe('-a---c---e|');
-      expectObservable(drops.reasons).toBe('---b----d', { b: 'b:rate', d: 'd:rate' });
+      expectObservable(drops.reasons$).toBe('---b----d', { b: 'b:rate', d: 'd:rate' });
     });
   });
 });

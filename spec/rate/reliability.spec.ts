@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QueueMetrics, memoryTokenBucketStore, throttleTokenBucket, tokenBucketStore } from '../../src/index.js';
 import type { Dropped, ThrottleMode, ThrottleTokenBucketOptions, TokenGrant, TokenRequest } from '../../src/index.js';
 import { MAX_DELAY } from '../../src/internal/clock.js';
-import { Clock } from '../reliability/cases.js';
+import { Clock } from '../contract/registry.js';
 import { testScheduler } from '../helpers/marbles.js';
 import { RecordingScheduler, SteppingClock, stalled } from './schedulers.js';
 

@@ -3,7 +3,7 @@
  * run on a monotonic clock) while `now()` is free to misbehave, or its timers to fire late.
  */
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
-import { Clock } from '../reliability/cases.js';
+import { Clock } from '../contract/registry.js';
 
 /** A virtual clock whose reading (`now()`) is off by `skew` ms: set it to step the wall clock back or forward. */
 export class SteppingClock extends Clock {

@@ -32,7 +32,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryTokenBucketStore, throttleTokenBucket } from '../../src/index.js';
 import type { ThrottleMode, ThrottleTokenBucketOptions } from '../../src/index.js';
 import { SteppingClock } from '../rate/schedulers.js';
-import { propertyRuns } from './cases.js';
+import { propertyRuns } from '../contract/registry.js';
 
 const HOUR = 3_600_000;
 /** Rounding slack in ms: the readings of a stepped clock are hours from 0, where a double resolves ~1e-9 ms. */

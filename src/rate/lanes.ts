@@ -65,7 +65,7 @@ export class Lanes<T> {
     private readonly max: number,
     private readonly clock: Clock,
     private readonly make: (key: string) => Lane<T>,
-    /** A lane goes (forgotten or evicted): cancel its timer, drop what waits on it. */
+    /** A lane goes (forgotten or evicted): the run cancels its timer and drops what waits on it. */
     private readonly gone: (lane: Lane<T>) => void,
   ) {}
 

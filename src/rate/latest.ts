@@ -20,13 +20,13 @@ export class Latest<T> extends RateRun<T> {
       lane.timer?.unsubscribe();
       lane.timer = undefined;
       this.shift(lane);
-      this.drop(old.value, 'rate', true);
-      if (this.over) {
-        this.late(value);
-        return;
-      }
     }
+    // the arrival is held before the one it replaces is reported, so the books balance at every report
     this.hold(lane, value, units);
+    if (old !== undefined) {
+      this.drop(old.value, 'rate', true);
+      if (this.over) return;
+    }
     this.turn(lane);
   }
 

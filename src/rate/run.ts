@@ -71,8 +71,8 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
   private readonly due: Lane<T>[] = [];
   private readonly starved: Lane<T>[] = [];
   private serving = false;
-  /** The lane being evicted (no longer among the lanes, its values not yet all dropped). */
-  private evicting: Lane<T> | undefined;
+  /** Lanes evicted (no longer among the lanes), their values not yet all dropped. */
+  private readonly evicted: Lane<T>[] = [];
 
   constructor(
     protected readonly settings: RateSettings<T>,
@@ -102,7 +102,7 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
       full: -Infinity,
     });
     if (settings.key === undefined) this.one = make('');
-    else this.lanes = new Lanes<T>(settings.maxKeys, this.clock, make, (lane) => this.dispose(lane));
+    else this.lanes = new Lanes<T>(settings.maxKeys, this.clock, make, (lane) => this.evict(lane));
   }
 
   /** Decides an arrival whose cost (in units) and lane are known. */
@@ -155,13 +155,15 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
         return;
       }
       lane = this.lanes!.get(key);
-      if (this.over) {
-        // onDrop threw on a value evicted to make room for this key
-        this.late(value);
-        return;
-      }
     }
     this.admit(value, units, lane);
+    // lanes evicted to make room for new keys: what waited on them is dropped now that the arrival is counted in
+    const { evicted } = this;
+    while (evicted.length > 0 && !this.over) {
+      const gone = evicted[0]!;
+      while (gone.head !== undefined && !this.over) this.drop(this.shift(gone).value, 'evicted', true);
+      if (!this.over) evicted.shift();
+    }
     this.giveBack();
   }
 
@@ -353,13 +355,15 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
     if (this.held === 0) this.finish();
   }
 
-  /** A keyed lane goes: its timer is cancelled and what waits on it is dropped, reason 'evicted'. */
-  protected dispose(lane: Lane<T>): void {
+  /**
+   * A keyed lane goes (Lanes made room for a new key): its timer is cancelled, and it is kept apart until the arrival
+   * that made room is admitted; then what waits on it is dropped, reason 'evicted'. A stream that ends meanwhile
+   * releases its values with the others.
+   */
+  protected evict(lane: Lane<T>): void {
     lane.timer?.unsubscribe();
     lane.timer = undefined;
-    this.evicting = lane; // if onDrop ends the stream meanwhile, the rest of it is released with the others
-    while (lane.head !== undefined && !this.over) this.drop(this.shift(lane).value, 'evicted', true);
-    this.evicting = undefined;
+    this.evicted.push(lane);
   }
 
   /** The oldest arrival still held (queue-time alerts), or undefined. */
@@ -386,7 +390,8 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
     if (this.one !== undefined) empty(this.one);
     else {
       this.lanes!.each(empty);
-      if (this.evicting !== undefined) empty(this.evicting);
+      this.evicted.forEach(empty);
+      this.evicted.length = 0;
       all.sort((a, b) => a.seq - b.seq);
     }
     this.held = 0;

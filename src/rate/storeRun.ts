@@ -37,9 +37,9 @@ export class StoreRun<T> extends RateRun<T> {
       this.refuse(value, Infinity, false); // never payable: the store is not asked
       return;
     }
+    let stale: Held<T> | undefined;
     if (mode === 'latest' && lane.head !== undefined) {
       // A newer value replaces the one waiting: the head, unless its answer is awaited (then the one behind it).
-      let stale: Held<T> | undefined;
       if (!lane.asking) {
         lane.timer?.unsubscribe();
         lane.timer = undefined;
@@ -48,18 +48,15 @@ export class StoreRun<T> extends RateRun<T> {
         stale = lane.line.pop();
         this.held--;
       }
-      if (stale !== undefined) {
-        this.drop(stale.value, 'rate', true);
-        if (this.over) {
-          this.late(value);
-          return;
-        }
-      }
     } else if (this.size(lane) >= capacity) {
       this.drop(value, 'overflow', false);
       return;
     }
     this.hold(lane, value, units);
+    if (stale !== undefined) {
+      this.drop(stale.value, 'rate', true);
+      if (this.over) return;
+    }
     if (this.size(lane) === 1) this.turn(lane);
   }
 
@@ -86,12 +83,12 @@ export class StoreRun<T> extends RateRun<T> {
   }
 
   /** An evicted lane's ask no longer holds credit (its answer will be ignored). */
-  protected override dispose(lane: Lane<T>): void {
+  protected override evict(lane: Lane<T>): void {
     if (lane.asking) {
       lane.asking = false;
       this.asking--;
     }
-    super.dispose(lane);
+    super.evict(lane);
   }
 
   /** Asks the store for `head`; the answer (now, or when it settles) serves the lane again. */
