@@ -7,6 +7,8 @@ import { isCircuitOpenError, isRateLimitExceededError } from '../../src/errors.j
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
 import { parseRetryAfter, retryAfter } from '../../src/operators/retryAfter.js';
 import type { RetryAfterAttempt, RetryAfterOptions } from '../../src/operators/retryAfter.js';
+import { accept, claim, createLink, emit, grant, offer, release } from '../../src/demand/link.js';
+import type { Link } from '../../src/demand/link.js';
 import { testScheduler } from '../helpers/marbles.js';
 
 /** A fetch-like Response: status and a Headers object. */
@@ -277,6 +279,51 @@ describe('retryAfter', () => {
           ),
         ).toBe('2000ms (x|)', { x: 'open' });
         expectSubscriptions(request.subscriptions).toBe(['(^!)', '1000ms (^!)']);
+      });
+    });
+  });
+
+  describe('the credit link', () => {
+    /**
+     * A demand-aware producer as the link protocol defines one: it claims the link on offer when subscribed and emits
+     * `answers` one per credit. `links` records the link each subscription claimed (undefined: none on offer).
+     */
+    function linkedProducer(answers: () => FakeResponse[], links: Array<Link | undefined>) {
+      return new Observable<FakeResponse>((subscriber) => {
+        const queue = answers();
+        const wake = (): void => {
+          while (link !== undefined && link.credit > 0 && queue.length > 0 && !subscriber.closed) {
+            emit(link, subscriber, queue.shift()!);
+          }
+        };
+        const link = claim(wake);
+        links.push(link);
+        if (link === undefined) queue.splice(0).forEach((r) => subscriber.next(r));
+        else wake();
+        return () => link && release(link, wake);
+      });
+    }
+
+    it('carries the consumer link to every attempt, so a demand-aware producer is paced on the retry too', () => {
+      testScheduler().run(({ flush }) => {
+        const links: Array<Link | undefined> = [];
+        let attempt = 0;
+        const producer = linkedProducer(() => (attempt++ === 0 ? [busy('1'), ok] : [ok, ok, ok]), links);
+        const consumer = createLink('test');
+        const seen: string[] = [];
+        offer(consumer, () =>
+          producer.pipe(retryAfter(noJitter)).subscribe((r) => {
+            accept(consumer);
+            seen.push(r.label);
+          }),
+        );
+        grant(consumer, 1);
+        flush(); // the retry after 1 s
+        // both attempts claimed the consumer's link; the second sent one answer for the one credit outstanding
+        expect(links).toEqual([consumer, consumer]);
+        expect(seen).toEqual(['ok']);
+        grant(consumer, 1);
+        expect(seen).toEqual(['ok', 'ok']);
       });
     });
   });

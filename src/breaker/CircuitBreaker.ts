@@ -1,6 +1,7 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { CircuitOpenError } from '../errors.js';
+import { Clock, scheduleAfter } from '../internal/clock.js';
 import {
   callback,
   checkOptions,
@@ -233,6 +234,12 @@ export function breakerSettings(operator: string, options: CircuitBreakerOptions
  * an idle breaker holds no timer. A trial call that never ends keeps its half-open slot until it is unsubscribed: set
  * `callTimeout` so a hung trial fails instead.
  *
+ * A wall clock that steps (the default scheduler reads `Date.now()`): readings never go back, a step back is time
+ * standing still, so it delays half-open by at most `resetTimeout` after a reading first sees it; while `state$` is
+ * watched the timer decides, and half-open comes `resetTimeout` after opening whatever the clock reads. A step forward
+ * counts as time that passed (the breaker may go half-open early). Call timeouts are timers (see {@link circuitBreak}).
+ * Delays above 2^31 - 1 ms (about 24.8 days) are waited in full, in steps.
+ *
  * ```
  * calls:   -x-x-x---r-------o-o-   x fails, o succeeds, r is refused (CircuitOpenError, retryAfter 6)
  * state$:  c----o---------h-c---   c closed, o open, h half-open
@@ -266,6 +273,8 @@ export class CircuitBreaker {
 
   private readonly settings: Settings;
   private readonly scheduler: SchedulerLike;
+  /** Every time read of the breaker: monotonic, so a wall clock stepping back does not hold it open. */
+  private readonly clock: Clock;
   private readonly window: CallWindow | undefined;
   /** Whether a call's start and end need a clock read (slow calls, time window). */
   private readonly timed: boolean;
@@ -281,6 +290,7 @@ export class CircuitBreaker {
     this.settings = breakerSettings('CircuitBreaker', options);
     const s = this.settings;
     this.scheduler = s.scheduler;
+    this.clock = new Clock(s.scheduler);
     this.window =
       s.window === undefined
         ? undefined
@@ -312,12 +322,12 @@ export class CircuitBreaker {
   isolate(): void {
     this.catchUp();
     if (this.phase.state === 'isolated') return;
-    this.enter({ state: 'isolated', since: this.scheduler.now() });
+    this.enter({ state: 'isolated', since: this.clock.now() });
   }
 
   /** Closes the circuit and forgets every count; calls in flight no longer change the state when they end. */
   reset(): void {
-    const since = this.scheduler.now();
+    const since = this.clock.now();
     this.catchUp(since);
     this.window?.clear();
     if (this.phase.state === 'closed') {
@@ -350,7 +360,7 @@ export class CircuitBreaker {
     let phase = this.phase;
     if (phase.state === 'closed') return this.generation;
     if (phase.state === 'open') {
-      const now = this.scheduler.now();
+      const now = this.clock.now();
       this.catchUp(now);
       phase = this.phase;
       if (phase.state === 'open') {
@@ -379,17 +389,17 @@ export class CircuitBreaker {
   private settle(generation: number, result: CallResult, startedAt: number): void {
     if (generation !== this.generation) return;
     const phase = this.phase;
-    const now = this.timed ? this.scheduler.now() : 0;
+    const now = this.timed ? this.clock.now() : 0;
     const slow = this.settings.slowCallDuration !== undefined && now - startedAt >= this.settings.slowCallDuration;
     if (phase.state === 'half-open') {
       if (result === 'none' || result === 'ignored') {
         phase.admitted--;
       } else if (result === 'success' && !(slow && this.settings.slowRate !== undefined)) {
         if (++phase.succeeded >= this.settings.halfOpenMaxCalls) {
-          this.enter({ state: 'closed', since: this.timed ? now : this.scheduler.now(), consecutiveFailures: 0 });
+          this.enter({ state: 'closed', since: this.timed ? now : this.clock.now(), consecutiveFailures: 0 });
         }
       } else {
-        this.open(this.timed ? now : this.scheduler.now());
+        this.open(this.timed ? now : this.clock.now());
       }
       return;
     }
@@ -398,7 +408,7 @@ export class CircuitBreaker {
     phase.consecutiveFailures = failed ? phase.consecutiveFailures + 1 : 0;
     const threshold = this.settings.consecutiveThreshold;
     if (threshold !== undefined && phase.consecutiveFailures >= threshold) {
-      this.open(this.timed ? now : this.scheduler.now());
+      this.open(this.timed ? now : this.clock.now());
       return;
     }
     const window = this.window;
@@ -411,7 +421,7 @@ export class CircuitBreaker {
       (failureRate !== undefined && totals.failures / totals.calls >= failureRate) ||
       (slowRate !== undefined && totals.slow / totals.calls >= slowRate)
     ) {
-      this.open(this.timed ? now : this.scheduler.now());
+      this.open(this.timed ? now : this.clock.now());
     }
   }
 
@@ -420,7 +430,7 @@ export class CircuitBreaker {
   }
 
   private restore(snapshot: CircuitBreakerSnapshot | undefined): Phase {
-    const now = this.scheduler.now();
+    const now = this.clock.now();
     if (snapshot === undefined) return { state: 'closed', since: now, consecutiveFailures: 0 };
     // A snapshot from a clock that is ahead of ours cannot be in the future: it happened at the latest now.
     const since = Math.min(snapshot.since, now);
@@ -445,7 +455,7 @@ export class CircuitBreaker {
   private catchUp(now?: number): void {
     const phase = this.phase;
     if (phase.state !== 'open') return;
-    if ((now ?? this.scheduler.now()) >= phase.halfOpenAt) {
+    if ((now ?? this.clock.now()) >= phase.halfOpenAt) {
       this.enter({ state: 'half-open', since: phase.halfOpenAt, admitted: 0, succeeded: 0 });
     }
   }
@@ -459,16 +469,20 @@ export class CircuitBreaker {
     this.notify(phase.state);
   }
 
-  /** While open and watched through `state$`, schedules the step to half-open at its time. */
+  /**
+   * While open and watched through `state$`, schedules the step to half-open at its time. The timer decides: when it
+   * fires, `resetTimeout` has passed on the timers' clock, whatever the wall clock reads by then.
+   */
   private armTimer(): void {
     const phase = this.phase;
     if (phase.state !== 'open' || this.watchers.size === 0 || this.halfOpenTimer !== undefined) return;
-    const delay = Math.max(0, phase.halfOpenAt - this.scheduler.now());
-    this.halfOpenTimer = this.scheduler.schedule(() => {
+    const delay = Math.max(0, phase.halfOpenAt - this.clock.now());
+    this.halfOpenTimer = scheduleAfter(this.scheduler, delay, () => {
       this.halfOpenTimer = undefined;
-      this.catchUp();
-      this.armTimer(); // a timer that fired early (wall clock) tries again
-    }, delay);
+      if (this.phase !== phase) return;
+      const now = this.clock.now();
+      this.enter({ state: 'half-open', since: Math.min(now, phase.halfOpenAt), admitted: 0, succeeded: 0 });
+    });
   }
 
   private disarmTimer(): void {
@@ -505,7 +519,13 @@ export function settleCall(breaker: CircuitBreaker, generation: number, result: 
 export function breakerInternals(breaker: CircuitBreaker): {
   timed: boolean;
   scheduler: SchedulerLike;
+  clock: Clock;
   settings: Settings;
 } {
-  return { timed: breaker['timed'], scheduler: breaker['scheduler'], settings: breaker['settings'] };
+  return {
+    timed: breaker['timed'],
+    scheduler: breaker['scheduler'],
+    clock: breaker['clock'],
+    settings: breaker['settings'],
+  };
 }

@@ -1,15 +1,9 @@
 import { Observable } from 'rxjs';
-import type {
-  MonoTypeOperatorFunction,
-  SchedulerAction,
-  SchedulerLike,
-  Subscriber,
-  Subscription,
-  Unsubscribable,
-} from 'rxjs';
+import type { MonoTypeOperatorFunction, SchedulerLike, Subscriber, Subscription, Unsubscribable } from 'rxjs';
 import { CircuitBreaker, admitCall, breakerInternals, breakerSettings, settleCall } from '../breaker/CircuitBreaker.js';
 import type { CallResult, CircuitBreakerOptions } from '../breaker/CircuitBreaker.js';
 import { CallTimeoutError } from '../errors.js';
+import { scheduleAfter } from '../internal/clock.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
 import type { SourceHandlers } from '../internal/subscriber.js';
 
@@ -27,8 +21,9 @@ import type { SourceHandlers } from '../internal/subscriber.js';
  *
  * `retryAfter` is the time left until half-open while open, `Infinity` while isolated, and `callTimeout` (or, without
  * one, `resetTimeout`) when half-open with every trial slot taken. A call times out only when it runs longer than
- * `callTimeout`; one that ends or is unsubscribed exactly then is not timed out. One timer watches all running calls
- * of an operator, and a call that ends while subscribing (a synchronous source) needs none.
+ * `callTimeout`; one that ends or is unsubscribed exactly then is not timed out. Each running call has its own timer,
+ * which decides (a wall clock that steps times out nothing early or late); a call that ends while subscribing (a
+ * synchronous source) needs none.
  *
  * Given a {@link CircuitBreaker}, it reports to that one (share it across every stream that calls one downstream).
  * Given options, it creates one breaker that every subscription through this operator shares.
@@ -69,13 +64,9 @@ export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions 
     breakerSettings('circuitBreak', breaker);
     shared = new CircuitBreaker(breaker);
   }
-  const { timed, scheduler, settings } = breakerInternals(shared);
+  const { timed, scheduler, clock, settings } = breakerInternals(shared);
   const { callTimeout, isFailure } = settings;
-  const guard: Guard = {
-    breaker: shared,
-    isFailure,
-    deadlines: callTimeout === undefined ? undefined : new Deadlines(scheduler, callTimeout),
-  };
+  const guard: Guard = { breaker: shared, isFailure, scheduler, callTimeout };
 
   return (source) =>
     new Observable<T>((subscriber) => {
@@ -84,7 +75,7 @@ export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions 
         subscriber.error(generation);
         return undefined;
       }
-      return new Call<T>(guard, subscriber, generation, timed ? scheduler.now() : 0).start(source);
+      return new Call<T>(guard, subscriber, generation, timed ? clock.now() : 0).start(source);
     });
 }
 
@@ -108,22 +99,25 @@ function isCircuitBreaker(value: unknown): value is CircuitBreaker {
 interface Guard {
   breaker: CircuitBreaker;
   isFailure: ((error: unknown) => boolean) | undefined;
-  deadlines: Deadlines | undefined;
+  scheduler: SchedulerLike;
+  callTimeout: number | undefined;
 }
 
 /**
  * One call: the handlers its source subscriber reports to, and its teardown. A class rather than closures, so a call
- * allocates one object and no functions. While running with a `callTimeout` it is also a link in its guard's deadline
- * list.
+ * allocates one object and no functions beyond its timer's.
+ *
+ * With a `callTimeout`, each running call holds its own timer, armed when it starts. The timer decides: a call times
+ * out when its timer fires, never because a clock reading says the deadline passed, so a wall clock stepping forward
+ * times out nothing early, and one stepping back delays nothing (timers run on a monotonic clock). At its deadline the
+ * timer first lets everything else due at that instant happen (a source ending, an unsubscription), then times the
+ * call out if it is still running.
  */
 class Call<T> implements SourceHandlers<T>, Unsubscribable {
   private emitted = false;
   private settled = false;
   private upstream: Subscription | undefined = undefined;
-  /** When it times out (scheduler time), and its neighbours in the deadline list (oldest first). */
-  deadline = 0;
-  previous: Call<unknown> | undefined = undefined;
-  following: Call<unknown> | undefined = undefined;
+  private timer: Subscription | undefined = undefined;
 
   constructor(
     private readonly guard: Guard,
@@ -138,7 +132,13 @@ class Call<T> implements SourceHandlers<T>, Unsubscribable {
     this.upstream = upstream;
     source.subscribe(upstream);
     if (this.settled) return undefined; // it ended while subscribing (a synchronous source): no deadline to watch
-    this.guard.deadlines?.watch(this as Call<unknown>);
+    const { callTimeout, scheduler } = this.guard;
+    if (callTimeout !== undefined) {
+      this.timer = scheduleAfter(scheduler, callTimeout, () => {
+        // due: let whatever else falls due at this instant run first, then time out what still runs
+        this.timer = scheduler.schedule(() => this.timeOut(callTimeout));
+      });
+    }
     return this;
   }
 
@@ -166,8 +166,8 @@ class Call<T> implements SourceHandlers<T>, Unsubscribable {
     this.subscriber.complete();
   }
 
-  /** Called by the deadline list (which has already unlinked it) when the call outlived `callTimeout`. */
-  timeOut(timeout: number): void {
+  /** Its timer fired: the call outlived `callTimeout`. */
+  private timeOut(timeout: number): void {
     if (this.settled) return;
     this.upstream?.unsubscribe();
     this.end('timeout');
@@ -181,78 +181,8 @@ class Call<T> implements SourceHandlers<T>, Unsubscribable {
 
   private end(result: CallResult): void {
     this.settled = true;
-    this.guard.deadlines?.forget(this as Call<unknown>);
+    this.timer?.unsubscribe();
+    this.timer = undefined;
     settleCall(this.guard.breaker, this.generation, result, this.startedAt);
   }
-}
-
-/**
- * The running calls of one operator in deadline order, watched by a single scheduled action (instead of a timer per
- * call). Deadlines are start time + `callTimeout`, so the list is in start order: a call joins at the tail and leaves
- * from anywhere in O(1). The action is scheduled for the head's deadline and cancelled as soon as no call is left to
- * time out, so a subscription that ends leaves no action on the scheduler.
- *
- * A call times out only once it has run longer than `callTimeout`: at its deadline the action first lets everything
- * else already due at that instant happen (a source ending, an unsubscription), then times out the calls still
- * running.
- */
-class Deadlines {
-  private head: Call<unknown> | undefined = undefined;
-  private tail: Call<unknown> | undefined = undefined;
-  private timer: Subscription | undefined = undefined;
-
-  constructor(
-    private readonly scheduler: SchedulerLike,
-    private readonly timeout: number,
-  ) {}
-
-  watch(call: Call<unknown>): void {
-    call.deadline = this.scheduler.now() + this.timeout;
-    call.previous = this.tail;
-    if (this.tail === undefined) this.head = call;
-    else this.tail.following = call;
-    this.tail = call;
-    if (this.timer === undefined) this.arm(this.timeout, false);
-  }
-
-  forget(call: Call<unknown>): void {
-    if (call.previous === undefined && this.head !== call) return; // not in the list
-    if (call.previous === undefined) this.head = call.following;
-    else call.previous.following = call.following;
-    if (call.following === undefined) this.tail = call.previous;
-    else call.following.previous = call.previous;
-    call.previous = undefined;
-    call.following = undefined;
-    if (this.head === undefined && this.timer !== undefined) {
-      // Nothing left to time out: leave no action on the scheduler.
-      this.timer.unsubscribe();
-      this.timer = undefined;
-    }
-  }
-
-  /** Times out the calls past their deadline (or at it, when `due`), then waits for the next deadline. */
-  expire(due: boolean): void {
-    this.timer = undefined;
-    const now = this.scheduler.now();
-    for (let call = this.head; call !== undefined && (call.deadline < now || (due && call.deadline <= now));) {
-      this.forget(call);
-      call.timeOut(this.timeout);
-      call = this.head;
-    }
-    const head = this.head;
-    if (head === undefined || this.timer !== undefined) return;
-    if (head.deadline <= now) this.arm(0, true);
-    else this.arm(head.deadline - now, false);
-  }
-
-  private arm(delay: number, due: boolean): void {
-    this.timer = this.scheduler.schedule(expire, delay, { deadlines: this, due });
-  }
-}
-
-function expire(
-  this: SchedulerAction<{ deadlines: Deadlines; due: boolean }>,
-  state?: { deadlines: Deadlines; due: boolean },
-): void {
-  state!.deadlines.expire(state!.due);
 }

@@ -1,6 +1,8 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike, Subscription } from 'rxjs';
+import { onOffer, offer } from '../demand/link.js';
 import { RateLimitExceededError } from '../errors.js';
+import { scheduleAfter } from '../internal/clock.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
 import {
   callback,
@@ -89,6 +91,12 @@ const operator = 'retryAfter';
  * that is added. After `maxAttempts` attempts it gives up: the stream errors with a `RateLimitExceededError` whose
  * `retryAfter` is the ms the server last asked for and whose `cause` is the last response or error.
  *
+ * The waits are timers, so a wall clock that steps neither shortens nor lengthens them; waits above 2^31 - 1 ms (a
+ * `Retry-After` of 30 days under a larger `maxDelay`) are waited in full, in steps. Only an HTTP-date is read against
+ * the wall clock (`scheduler.now()` as it is, since the date is one). Each attempt is subscribed with the consumer's
+ * credit link on offer, so a demand-aware producer upstream (a `pull()`) stays paced by the drain below on every
+ * attempt, and a refusal that came as a value gives its credit back.
+ *
  * With {@link circuitBreak}: placed after `retryAfter`, the breaker sees one call per retried request, and a request
  * that gave up counts as one failure; placed before it (inside), every attempt is a call, a 503 carried by an error
  * counts as a failure, and once the circuit opens its `CircuitOpenError` passes straight through (fail fast, no wait).
@@ -149,12 +157,21 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
 
   return (source) =>
     new Observable<T>((destination) => {
+      // A consumer's credit link on offer now: a later attempt subscribes with it on offer again, so a demand-aware
+      // producer upstream (a pull()) is linked to the consumer below on every attempt.
+      const link = onOffer();
       let attempt = 0;
       let call: SourceSubscriber<T> | undefined;
       let timer: Subscription | undefined;
 
       /** `response` (a value or an error) came back 429 / 503: wait and try again, or give up. */
       const retry = (response: unknown, status: number): void => {
+        // A refusal that came as a value is swallowed here: its credit goes back to the link before the attempt is
+        // unsubscribed (the producer releasing the link mid-emission would otherwise take the credit with it).
+        if (link?.pending === true) {
+          link.pending = false;
+          if (link.credit !== Infinity) link.credit++;
+        }
         call?.unsubscribe();
         call = undefined;
         const requested = requestedDelay(response);
@@ -175,7 +192,7 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
         const capped = requested < maxDelay ? requested : maxDelay;
         const delay = capped + capped * jitter * r;
         onRetry?.({ attempt, status, requested, delay, response });
-        timer = scheduler.schedule(start, delay);
+        timer = scheduleAfter(scheduler, delay, start);
         destination.add(timer);
       };
 
@@ -214,7 +231,9 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
             }
           },
         });
-        source.subscribe(call);
+        const subscriber = call;
+        if (attempt === 1) source.subscribe(subscriber);
+        else offer(link, () => source.subscribe(subscriber));
       }
 
       start();
