@@ -187,7 +187,7 @@ describe('CircuitBreaker', () => {
   });
 
   describe('callTimeout', () => {
-    it('holds one timer per running call and none once it has ended (a call ending while subscribing needs none)', () => {
+    it('holds one timer per running call, none once it ended (a call ending while subscribing needs none)', () => {
       const clock = new Clock();
       const guard = circuitBreak<number>({ callTimeout: 10, failureThreshold: 100, scheduler: clock.scheduler });
       const ends: Array<[number, string]> = [];

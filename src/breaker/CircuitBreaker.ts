@@ -1,224 +1,25 @@
-import { Observable, asyncScheduler } from 'rxjs';
-import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
+import type { Subscriber, Subscription } from 'rxjs';
 import { CircuitOpenError } from '../errors.js';
 import { Clock, scheduleAfter } from '../internal/clock.js';
-import {
-  callback,
-  checkOptions,
-  fail,
-  positiveInteger,
-  positiveNumber,
-  scheduler as schedulerOption,
-} from '../internal/options.js';
+import { breakerSettings } from './options.js';
+import type { BreakerSettings, CircuitBreakerOptions } from './options.js';
+import { BREAKER } from './port.js';
+import type { BreakerPort, CallResult } from './port.js';
+import type { CircuitBreakerSnapshot, CircuitState } from './snapshot.js';
 import { CountWindow, FAILED, SLOW, TimeWindow } from './windows.js';
-import type { CallWindow, Outcome, WindowSnapshot } from './windows.js';
+import type { CallWindow, Outcome } from './windows.js';
 
+export type { CircuitBreakerOptions, SlidingWindow } from './options.js';
+export type { CircuitBreakerSnapshot, CircuitState } from './snapshot.js';
 export type { WindowSnapshot } from './windows.js';
 
-/** Where a circuit stands: letting calls through, refusing them, trying a few, or held open by hand. */
-export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
-
-const STATES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
-
-/** The window a {@link CircuitBreaker} judges rates over: the last `size` calls, or the last `duration` ms. */
-export type SlidingWindow = { kind: 'count'; size: number } | { kind: 'time'; duration: number };
-
-/** Options of {@link CircuitBreaker} and {@link circuitBreak}. Every time is in ms of the breaker's scheduler. */
-export interface CircuitBreakerOptions {
-  /**
-   * Consecutive failures that open the circuit: a positive integer. Default 5 when neither rate threshold is given;
-   * with a rate threshold it applies only when given explicitly (then either rule opens the circuit).
-   */
-  failureThreshold?: number;
-  /** Open when failures / calls in the sliding window reach this, in (0, 1], once `minimumCalls` calls are in it. */
-  failureRateThreshold?: number;
-  /**
-   * The window for the rate thresholds. Default `{ kind: 'count', size: 100 }`. A time window is cut into 10 buckets,
-   * so a call counts for between 0.9 and 1 times `duration` after it ended.
-   */
-  slidingWindow?: SlidingWindow;
-  /** Calls the window must hold before a rate is judged: a positive integer, at most a count window's size. Default 10 (a smaller count window: its size). */
-  minimumCalls?: number;
-  /** A call lasting at least this many ms (from subscribe to its end) is slow. Required by `slowCallRateThreshold`. */
-  slowCallDuration?: number;
-  /**
-   * Open when slow calls / calls in the sliding window reach this, in (0, 1]. In half-open, a slow trial call fails the
-   * trial.
-   */
-  slowCallRateThreshold?: number;
-  /**
-   * A call still running after this many ms is unsubscribed from upstream and errors with `CallTimeoutError`, which
-   * counts as a failure whatever `isFailure` says. It caps the lifetime of every call, so leave it unset around
-   * long-lived streams.
-   */
-  callTimeout?: number;
-  /** ms the circuit stays open before it lets trial calls through (half-open). Default 30000. */
-  resetTimeout?: number;
-  /** Trial calls admitted in half-open, a positive integer (default 1). All must succeed to close the circuit. */
-  halfOpenMaxCalls?: number;
-  /**
-   * Which errors count as failures (default: every error). An error it rejects is forwarded but neither counts nor
-   * trips, and does not reset the consecutive count. If it throws, the call counts as a failure and the stream errors
-   * with what it threw.
-   */
-  isFailure?: (error: unknown) => boolean;
-  /** A snapshot from {@link CircuitBreaker.toJSON} to start from. */
-  initialState?: CircuitBreakerSnapshot;
-  /** The clock and timer of the breaker (default `asyncScheduler`). */
-  scheduler?: SchedulerLike;
-}
-
-/**
- * A breaker's state as plain JSON, from {@link CircuitBreaker.toJSON}; give it back as `options.initialState`.
- *
- * Times are the breaker scheduler's `now()`. `since` is when the state was entered (for `'open'`: when it opened).
- * `window` is present while closed and windowed; it is restored only into a window of the same kind and size.
- */
-export interface CircuitBreakerSnapshot {
-  version: 1;
-  state: CircuitState;
-  since: number;
-  /** Consecutive failures counted so far (closed only; 0 otherwise). */
-  consecutiveFailures: number;
-  window?: WindowSnapshot;
-}
-
-/** The internal state machine: one variant per state, carrying only what that state needs. */
+/** The state machine: one variant per state, carrying only what that state needs. */
 type Phase =
   | { state: 'closed'; since: number; consecutiveFailures: number }
   | { state: 'open'; since: number; halfOpenAt: number }
   | { state: 'half-open'; since: number; admitted: number; succeeded: number }
   | { state: 'isolated'; since: number };
-
-/** How a call ended, as the operator reports it. `'ignored'`: an error `isFailure` rejected. `'none'`: no verdict. */
-export type CallResult = 'success' | 'failure' | 'timeout' | 'ignored' | 'none';
-
-interface Settings {
-  consecutiveThreshold: number | undefined;
-  failureRate: number | undefined;
-  slowRate: number | undefined;
-  window: SlidingWindow | undefined;
-  minimumCalls: number;
-  slowCallDuration: number | undefined;
-  callTimeout: number | undefined;
-  resetTimeout: number;
-  halfOpenMaxCalls: number;
-  isFailure: ((error: unknown) => boolean) | undefined;
-  initialState: CircuitBreakerSnapshot | undefined;
-  scheduler: SchedulerLike;
-}
-
-const OPTION_KEYS = [
-  'failureThreshold',
-  'failureRateThreshold',
-  'slidingWindow',
-  'minimumCalls',
-  'slowCallDuration',
-  'slowCallRateThreshold',
-  'callTimeout',
-  'resetTimeout',
-  'halfOpenMaxCalls',
-  'isFailure',
-  'initialState',
-  'scheduler',
-];
-
-function rate(operator: string, option: string, value: unknown): number {
-  if (typeof value !== 'number') fail(operator, option, 'a number in (0, 1]', value, 'type');
-  if (!(value > 0 && value <= 1)) fail(operator, option, 'a number in (0, 1]', value, 'range');
-  return value;
-}
-
-function slidingWindowOption(operator: string, value: unknown): SlidingWindow {
-  const expected = "{ kind: 'count', size } or { kind: 'time', duration }";
-  if (typeof value !== 'object' || value === null) fail(operator, 'slidingWindow', expected, value, 'type');
-  const w = value as Record<string, unknown>;
-  if (w['kind'] === 'count') {
-    checkOptions(`${operator} slidingWindow`, w, ['kind', 'size']);
-    return { kind: 'count', size: positiveInteger(operator, 'slidingWindow.size', w['size']) };
-  }
-  if (w['kind'] === 'time') {
-    checkOptions(`${operator} slidingWindow`, w, ['kind', 'duration']);
-    return { kind: 'time', duration: positiveNumber(operator, 'slidingWindow.duration', w['duration']) };
-  }
-  return fail(operator, 'slidingWindow.kind', "'count' or 'time'", w['kind'], 'type');
-}
-
-function snapshotOption(operator: string, value: unknown): CircuitBreakerSnapshot {
-  const expected = 'a CircuitBreakerSnapshot from toJSON()';
-  if (typeof value !== 'object' || value === null) fail(operator, 'initialState', expected, value, 'type');
-  const s = value as Record<string, unknown>;
-  if (s['version'] !== 1) fail(operator, 'initialState.version', '1', s['version'], 'type');
-  if (!STATES.includes(s['state'] as CircuitState)) {
-    fail(operator, 'initialState.state', STATES.map((x) => `'${x}'`).join(', '), s['state'], 'type');
-  }
-  if (typeof s['since'] !== 'number' || !Number.isFinite(s['since'])) {
-    fail(operator, 'initialState.since', 'a finite number', s['since'], 'type');
-  }
-  const consecutive = s['consecutiveFailures'];
-  if (typeof consecutive !== 'number' || !Number.isSafeInteger(consecutive) || consecutive < 0) {
-    fail(operator, 'initialState.consecutiveFailures', 'an integer >= 0', consecutive, 'type');
-  }
-  const window = s['window'] as Record<string, unknown> | undefined;
-  if (window !== undefined) {
-    const valid =
-      typeof window === 'object' &&
-      window !== null &&
-      ((window['kind'] === 'count' && Array.isArray(window['outcomes'])) ||
-        (window['kind'] === 'time' && Array.isArray(window['buckets'])));
-    if (!valid) fail(operator, 'initialState.window', 'a window snapshot', window, 'type');
-  }
-  return value as CircuitBreakerSnapshot;
-}
-
-/** Validates breaker options, naming `operator` in every message. Shared by the class and `circuitBreak(options)`. */
-export function breakerSettings(operator: string, options: CircuitBreakerOptions): Settings {
-  checkOptions(operator, options, OPTION_KEYS);
-  const o = options;
-  const failureRate =
-    o.failureRateThreshold === undefined ? undefined : rate(operator, 'failureRateThreshold', o.failureRateThreshold);
-  const slowRate =
-    o.slowCallRateThreshold === undefined
-      ? undefined
-      : rate(operator, 'slowCallRateThreshold', o.slowCallRateThreshold);
-  const slowCallDuration =
-    o.slowCallDuration === undefined ? undefined : positiveNumber(operator, 'slowCallDuration', o.slowCallDuration);
-  if (slowRate !== undefined && slowCallDuration === undefined) {
-    throw new TypeError(`${operator}: slowCallRateThreshold needs slowCallDuration (how long a slow call takes)`);
-  }
-  const rated = failureRate !== undefined || slowRate !== undefined;
-  const explicitWindow = o.slidingWindow === undefined ? undefined : slidingWindowOption(operator, o.slidingWindow);
-  const window = explicitWindow ?? (rated ? { kind: 'count' as const, size: 100 } : undefined);
-  let minimumCalls = window?.kind === 'count' ? Math.min(10, window.size) : 10;
-  if (o.minimumCalls !== undefined) {
-    minimumCalls = positiveInteger(operator, 'minimumCalls', o.minimumCalls);
-    if (window?.kind === 'count' && minimumCalls > window.size) {
-      fail(operator, 'minimumCalls', `at most slidingWindow.size (${window.size})`, minimumCalls, 'range');
-    }
-  }
-  const consecutiveThreshold =
-    o.failureThreshold !== undefined
-      ? positiveInteger(operator, 'failureThreshold', o.failureThreshold)
-      : rated
-        ? undefined
-        : 5;
-  return {
-    consecutiveThreshold,
-    failureRate,
-    slowRate,
-    window: rated ? window : undefined,
-    minimumCalls,
-    slowCallDuration,
-    callTimeout: o.callTimeout === undefined ? undefined : positiveNumber(operator, 'callTimeout', o.callTimeout),
-    resetTimeout: o.resetTimeout === undefined ? 30000 : positiveNumber(operator, 'resetTimeout', o.resetTimeout),
-    halfOpenMaxCalls:
-      o.halfOpenMaxCalls === undefined ? 1 : positiveInteger(operator, 'halfOpenMaxCalls', o.halfOpenMaxCalls),
-    isFailure:
-      o.isFailure === undefined ? undefined : callback<(error: unknown) => boolean>(operator, 'isFailure', o.isFailure),
-    initialState: o.initialState === undefined ? undefined : snapshotOption(operator, o.initialState),
-    scheduler: o.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', o.scheduler),
-  };
-}
 
 /**
  * A circuit breaker: counts how calls to one downstream end, and fails new calls fast while that downstream is failing.
@@ -271,8 +72,10 @@ export class CircuitBreaker {
   /** The current state and, after each transition, every new one at the scheduler time it happened. */
   readonly state$: Observable<CircuitState>;
 
-  private readonly settings: Settings;
-  private readonly scheduler: SchedulerLike;
+  /** @internal the operator's port into the breaker (see breaker/port.ts) */
+  readonly [BREAKER]: BreakerPort;
+
+  private readonly settings: BreakerSettings;
   /** Every time read of the breaker: monotonic, so a wall clock stepping back does not hold it open. */
   private readonly clock: Clock;
   private readonly window: CallWindow | undefined;
@@ -287,17 +90,12 @@ export class CircuitBreaker {
   private notifying = false;
 
   constructor(options: CircuitBreakerOptions = {}) {
-    this.settings = breakerSettings('CircuitBreaker', options);
-    const s = this.settings;
-    this.scheduler = s.scheduler;
+    const s = (this.settings = breakerSettings('CircuitBreaker', options));
     this.clock = new Clock(s.scheduler);
+    const w = s.slidingWindow;
     this.window =
-      s.window === undefined
-        ? undefined
-        : s.window.kind === 'count'
-          ? new CountWindow(s.window.size)
-          : new TimeWindow(s.window.duration);
-    this.timed = s.slowCallDuration !== undefined || s.window?.kind === 'time';
+      w === undefined ? undefined : w.kind === 'count' ? new CountWindow(w.size) : new TimeWindow(w.duration);
+    this.timed = s.slowCallDuration !== undefined || w?.kind === 'time';
     this.phase = this.restore(s.initialState);
     this.state$ = new Observable<CircuitState>((subscriber) => {
       this.catchUp();
@@ -310,6 +108,17 @@ export class CircuitBreaker {
         if (this.watchers.size === 0) this.disarmTimer();
       };
     });
+    const clock = this.clock;
+    this[BREAKER] = {
+      v: 1,
+      admit: () => this.admit(),
+      settle: (generation, result, startedAt) => this.settle(generation, result, startedAt),
+      timed: this.timed,
+      now: () => clock.now(),
+      scheduler: s.scheduler,
+      callTimeout: s.callTimeout,
+      isFailure: s.isFailure,
+    };
   }
 
   /** The current state. */
@@ -352,10 +161,7 @@ export class CircuitBreaker {
     return snapshot;
   }
 
-  /**
-   * Admits one call: returns its generation, or the `CircuitOpenError` to fail it with. Used by `circuitBreak`.
-   * @internal
-   */
+  /** Admits one call: its generation, or the `CircuitOpenError` to fail it with. */
   private admit(): number | CircuitOpenError {
     let phase = this.phase;
     if (phase.state === 'closed') return this.generation;
@@ -368,34 +174,32 @@ export class CircuitBreaker {
         return new CircuitOpenError(`CircuitBreaker: circuit is open, retry after ${retryAfter} ms`, retryAfter);
       }
     }
+    const { halfOpenMaxCalls, callTimeout, resetTimeout } = this.settings;
     if (phase.state === 'half-open') {
-      if (phase.admitted < this.settings.halfOpenMaxCalls) {
+      if (phase.admitted < halfOpenMaxCalls) {
         phase.admitted++;
         return this.generation;
       }
-      const retryAfter = this.settings.callTimeout ?? this.settings.resetTimeout;
       return new CircuitOpenError(
-        `CircuitBreaker: circuit is half-open and its ${this.settings.halfOpenMaxCalls} trial call(s) are taken`,
-        retryAfter,
+        `CircuitBreaker: circuit is half-open and its ${halfOpenMaxCalls} trial call(s) are taken`,
+        callTimeout ?? resetTimeout,
       );
     }
     return new CircuitOpenError('CircuitBreaker: circuit is isolated', Infinity);
   }
 
-  /**
-   * Records how a call admitted in `generation` ended; `startedAt` is its start time when the breaker is timed.
-   * @internal
-   */
+  /** Records how a call admitted in `generation` ended; `startedAt` is its start time when the breaker is timed. */
   private settle(generation: number, result: CallResult, startedAt: number): void {
     if (generation !== this.generation) return;
     const phase = this.phase;
+    const s = this.settings;
     const now = this.timed ? this.clock.now() : 0;
-    const slow = this.settings.slowCallDuration !== undefined && now - startedAt >= this.settings.slowCallDuration;
+    const slow = s.slowCallDuration !== undefined && now - startedAt >= s.slowCallDuration;
     if (phase.state === 'half-open') {
       if (result === 'none' || result === 'ignored') {
         phase.admitted--;
-      } else if (result === 'success' && !(slow && this.settings.slowRate !== undefined)) {
-        if (++phase.succeeded >= this.settings.halfOpenMaxCalls) {
+      } else if (result === 'success' && !(slow && s.slowCallRateThreshold !== undefined)) {
+        if (++phase.succeeded >= s.halfOpenMaxCalls) {
           this.enter({ state: 'closed', since: this.timed ? now : this.clock.now(), consecutiveFailures: 0 });
         }
       } else {
@@ -406,8 +210,7 @@ export class CircuitBreaker {
     if (phase.state !== 'closed' || result === 'none' || result === 'ignored') return;
     const failed = result !== 'success';
     phase.consecutiveFailures = failed ? phase.consecutiveFailures + 1 : 0;
-    const threshold = this.settings.consecutiveThreshold;
-    if (threshold !== undefined && phase.consecutiveFailures >= threshold) {
+    if (s.failureThreshold !== undefined && phase.consecutiveFailures >= s.failureThreshold) {
       this.open(this.timed ? now : this.clock.now());
       return;
     }
@@ -415,11 +218,11 @@ export class CircuitBreaker {
     if (window === undefined) return;
     window.record(((failed ? FAILED : 0) | (slow ? SLOW : 0)) as Outcome, now);
     const totals = window.totals(now);
-    if (totals.calls < this.settings.minimumCalls) return;
-    const { failureRate, slowRate } = this.settings;
+    if (totals.calls < s.minimumCalls) return;
+    const { failureRateThreshold, slowCallRateThreshold } = s;
     if (
-      (failureRate !== undefined && totals.failures / totals.calls >= failureRate) ||
-      (slowRate !== undefined && totals.slow / totals.calls >= slowRate)
+      (failureRateThreshold !== undefined && totals.failures / totals.calls >= failureRateThreshold) ||
+      (slowCallRateThreshold !== undefined && totals.slow / totals.calls >= slowCallRateThreshold)
     ) {
       this.open(this.timed ? now : this.clock.now());
     }
@@ -477,7 +280,7 @@ export class CircuitBreaker {
     const phase = this.phase;
     if (phase.state !== 'open' || this.watchers.size === 0 || this.halfOpenTimer !== undefined) return;
     const delay = Math.max(0, phase.halfOpenAt - this.clock.now());
-    this.halfOpenTimer = scheduleAfter(this.scheduler, delay, () => {
+    this.halfOpenTimer = scheduleAfter(this.settings.scheduler, delay, () => {
       this.halfOpenTimer = undefined;
       if (this.phase !== phase) return;
       const now = this.clock.now();
@@ -505,27 +308,4 @@ export class CircuitBreaker {
       this.pending.length = 0;
     }
   }
-}
-
-/** The operator's door into a breaker (its call bookkeeping is not public API). */
-export function admitCall(breaker: CircuitBreaker): number | CircuitOpenError {
-  return breaker['admit']();
-}
-
-export function settleCall(breaker: CircuitBreaker, generation: number, result: CallResult, startedAt: number): void {
-  breaker['settle'](generation, result, startedAt);
-}
-
-export function breakerInternals(breaker: CircuitBreaker): {
-  timed: boolean;
-  scheduler: SchedulerLike;
-  clock: Clock;
-  settings: Settings;
-} {
-  return {
-    timed: breaker['timed'],
-    scheduler: breaker['scheduler'],
-    clock: breaker['clock'],
-    settings: breaker['settings'],
-  };
 }

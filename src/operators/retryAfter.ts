@@ -5,14 +5,17 @@ import { RateLimitExceededError } from '../errors.js';
 import { scheduleAfter } from '../internal/clock.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
 import {
-  callback,
-  checkOptions,
   fail,
+  fn,
   nonNegativeNumber,
+  optional,
   positiveInteger,
   probability,
-  scheduler as schedulerOption,
+  scheduler,
+  settings,
+  withDefault,
 } from '../internal/options.js';
+import type { Check, Schema } from '../internal/options.js';
 
 /** What {@link retryAfter} tells `onRetry` before it waits. */
 export interface RetryAfterAttempt {
@@ -31,48 +34,35 @@ export interface RetryAfterAttempt {
 /** Options of {@link retryAfter}. */
 export interface RetryAfterOptions {
   /** Most attempts in all, the first included: a positive integer. Default 3. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** Most ms to wait, however long `Retry-After` asks for (jitter comes on top). Default 60000. */
-  maxDelay?: number;
+  maxDelay?: number | undefined;
   /** ms to wait when the answer has no usable `Retry-After`. Default 1000. */
-  defaultDelay?: number;
+  defaultDelay?: number | undefined;
   /**
    * Up to this fraction of the delay is added at random, so clients told the same time do not return together.
    * Default 0.1.
    */
-  jitter?: number;
+  jitter?: number | undefined;
   /** Numbers in [0, 1) for the jitter. Default `Math.random`; inject for deterministic tests. */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** The statuses that mean "come back later". Default `[429, 503]`. */
-  statuses?: readonly number[];
+  statuses?: readonly number[] | undefined;
   /**
    * Reads the HTTP status of a response value or of an error; `undefined` for anything else. Default: `status` (fetch
    * `Response`, rxjs `AjaxResponse` and `AjaxError`), else `statusCode` (Node `IncomingMessage`).
    */
-  status?: (response: unknown) => number | undefined;
+  status?: ((response: unknown) => number | undefined) | undefined;
   /**
    * Reads one header of a response value or error. Default: `headers.get(name)` (fetch), `responseHeaders[name]`
    * (`AjaxResponse`), `xhr.getResponseHeader(name)` (`AjaxError`), else `headers[name]` (Node, lower-case names).
    */
-  header?: (response: unknown, name: string) => string | null | undefined;
+  header?: ((response: unknown, name: string) => string | null | undefined) | undefined;
   /** Told before each wait (e.g. to discard the unread body of a fetch `Response`). */
-  onRetry?: (retry: RetryAfterAttempt) => void;
+  onRetry?: ((retry: RetryAfterAttempt) => void) | undefined;
   /** The clock an HTTP-date is measured against, and where the waits run. Default `asyncScheduler`. */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
 }
-
-const OPTION_KEYS = [
-  'maxAttempts',
-  'maxDelay',
-  'defaultDelay',
-  'jitter',
-  'random',
-  'statuses',
-  'status',
-  'header',
-  'onRetry',
-  'scheduler',
-] as const;
 
 const operator = 'retryAfter';
 
@@ -127,26 +117,10 @@ const operator = 'retryAfter';
  * @see {@link https://www.rfc-editor.org/rfc/rfc9110#field.retry-after | RFC 9110 Retry-After}
  */
 export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperatorFunction<T> {
-  checkOptions(operator, options, OPTION_KEYS);
-  const maxAttempts =
-    options.maxAttempts === undefined ? 3 : positiveInteger(operator, 'maxAttempts', options.maxAttempts);
-  const maxDelay = options.maxDelay === undefined ? 60_000 : nonNegativeNumber(operator, 'maxDelay', options.maxDelay);
-  const defaultDelay =
-    options.defaultDelay === undefined ? 1000 : nonNegativeNumber(operator, 'defaultDelay', options.defaultDelay);
-  const jitter = options.jitter === undefined ? 0.1 : probability(operator, 'jitter', options.jitter);
-  const random =
-    options.random === undefined ? Math.random : callback<() => number>(operator, 'random', options.random);
-  const statuses = options.statuses === undefined ? [429, 503] : statusList(options.statuses);
-  const statusOf =
-    options.status === undefined ? defaultStatus : callback<typeof defaultStatus>(operator, 'status', options.status);
-  const headerOf =
-    options.header === undefined ? defaultHeader : callback<typeof defaultHeader>(operator, 'header', options.header);
-  const onRetry =
-    options.onRetry === undefined
-      ? undefined
-      : callback<(retry: RetryAfterAttempt) => void>(operator, 'onRetry', options.onRetry);
-  const scheduler =
-    options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', options.scheduler);
+  const { maxAttempts, maxDelay, defaultDelay, jitter, random, statuses, status, header, onRetry, scheduler } =
+    settings(operator, RETRY_AFTER, options);
+  const statusOf = status;
+  const headerOf = header;
 
   /** The ms the server asks for in `response`, or `defaultDelay`. */
   const requestedDelay = (response: unknown): number => {
@@ -240,24 +214,36 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
     });
 }
 
-function statusList(value: unknown): number[] {
+/** A non-empty array of HTTP statuses. */
+const statusList: Check<readonly number[]> = (operator, option, value) => {
   if (!Array.isArray(value) || value.length === 0) {
-    fail(operator, 'statuses', 'a non-empty array of HTTP statuses', value, 'type');
+    fail(operator, option, 'a non-empty array of HTTP statuses', value, 'type');
   }
   return value.map((status: unknown) => {
-    if (typeof status !== 'number') fail(operator, 'statuses', 'a non-empty array of HTTP statuses', status, 'type');
+    if (typeof status !== 'number') fail(operator, option, 'a non-empty array of HTTP statuses', status, 'type');
     if (!Number.isInteger(status) || status < 100 || status > 599) {
-      fail(operator, 'statuses', 'HTTP statuses (integers 100 to 599)', status, 'range');
+      fail(operator, option, 'HTTP statuses (integers 100 to 599)', status, 'range');
     }
     return status;
   });
-}
+};
+
+const RETRY_AFTER = {
+  maxAttempts: withDefault(positiveInteger, 3),
+  maxDelay: withDefault(nonNegativeNumber, 60_000),
+  defaultDelay: withDefault(nonNegativeNumber, 1000),
+  jitter: withDefault(probability, 0.1),
+  random: withDefault(fn<() => number>(), Math.random),
+  statuses: withDefault(statusList, [429, 503]),
+  status: withDefault(fn<(response: unknown) => number | undefined>(), defaultStatus),
+  header: withDefault(fn<(response: unknown, name: string) => string | null | undefined>(), defaultHeader),
+  onRetry: optional(fn<(retry: RetryAfterAttempt) => void>()),
+  scheduler: withDefault(scheduler, asyncScheduler),
+} satisfies Schema<RetryAfterOptions>;
 
 /**
  * The ms a `Retry-After` value asks for at `now`: delta-seconds (`120`) or an HTTP-date
- * (`Wed, 21 Oct 2015 07:28:00 GMT`, 0 when past); undefined when it is neither.
- *
- * @internal
+ * (`Wed, 21 Oct 2015 07:28:00 GMT`, 0 when past); undefined when it is neither. Exported for its spec only.
  */
 export function parseRetryAfter(value: string, now: number): number | undefined {
   const text = value.trim();
