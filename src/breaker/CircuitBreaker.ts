@@ -49,26 +49,28 @@ type Phase =
  *
  * ## Example
  * ```ts
- * import { from } from 'rxjs';
+ * import { fromFetch } from 'rxjs/fetch';
  * import { CircuitBreaker, circuitBreak } from 'rxjs-backpressure';
  *
- * const payments = new CircuitBreaker({
+ * const payments = new CircuitBreaker<Response>({
  *   failureRateThreshold: 0.5,
  *   slidingWindow: { kind: 'time', duration: 10_000 },
  *   minimumCalls: 20,
  *   callTimeout: 2_000,
  *   resetTimeout: 15_000,
+ *   isFailureResult: (response) => response.status >= 500,
  *   initialState: loadSavedState(), // a CircuitBreakerSnapshot from toJSON(), or undefined
  * });
  * payments.state$.subscribe((state) => console.log(`payments circuit ${state}`));
- * const charge = (order: Order) => from(api.charge(order)).pipe(circuitBreak(payments));
+ * const charge = (order: Order) =>
+ *   fromFetch('/charges', { method: 'POST', body: JSON.stringify(order) }).pipe(circuitBreak(payments));
  * process.on('SIGTERM', () => saveState(payments.toJSON()));
  * ```
  *
  * @param options the thresholds, window and timings; see {@link CircuitBreakerOptions}
  * @see {@link circuitBreak} guarding an observable with it
  */
-export class CircuitBreaker {
+export class CircuitBreaker<T = unknown> {
   /** The current state and, after each transition, every new one at the scheduler time it happened. */
   readonly state$: Observable<CircuitState>;
 
@@ -89,8 +91,8 @@ export class CircuitBreaker {
   private readonly pending: Array<[CircuitState, Subscriber<CircuitState>[]]> = [];
   private notifying = false;
 
-  constructor(options: CircuitBreakerOptions = {}) {
-    const s = (this.settings = breakerSettings('CircuitBreaker', options));
+  constructor(options: CircuitBreakerOptions<T> = {}) {
+    const s = (this.settings = breakerSettings('CircuitBreaker', options as CircuitBreakerOptions<never>));
     this.clock = new Clock(s.scheduler);
     const w = s.slidingWindow;
     this.window =
@@ -118,6 +120,7 @@ export class CircuitBreaker {
       scheduler: s.scheduler,
       callTimeout: s.callTimeout,
       isFailure: s.isFailure,
+      isFailureResult: s.isFailureResult,
     };
   }
 

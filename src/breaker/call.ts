@@ -45,11 +45,26 @@ export class Call<T> implements SourceHandlers<T>, Unsubscribable {
   }
 
   next(value: T): void {
+    const { isFailureResult } = this.port;
+    if (isFailureResult !== undefined && !this.settled) {
+      let failed: boolean;
+      try {
+        failed = isFailureResult(value);
+      } catch (thrown) {
+        this.end('failure');
+        throw thrown; // the source subscriber errors the stream with it and unsubscribes upstream
+      }
+      if (failed) this.end('failure'); // the verdict, before the value is forwarded; the value still goes on
+    }
     this.emitted = true;
     this.subscriber.next(value);
   }
 
   error(error: unknown): void {
+    if (this.settled) {
+      this.subscriber.error(error); // failed at a value already
+      return;
+    }
     const { isFailure } = this.port;
     let failed: boolean;
     try {
@@ -70,7 +85,7 @@ export class Call<T> implements SourceHandlers<T>, Unsubscribable {
 
   /** Its timer fired: the call outlived `callTimeout`. */
   private timeOut(timeout: number): void {
-    if (this.settled) return;
+    if (this.settled) return; // ended, or failed at a value: no longer timed
     this.upstream?.unsubscribe();
     this.end('timeout');
     this.subscriber.error(new CallTimeoutError(`circuitBreak: call timed out after ${timeout} ms`, timeout));
@@ -81,7 +96,9 @@ export class Call<T> implements SourceHandlers<T>, Unsubscribable {
     if (!this.settled) this.end(this.emitted ? 'success' : 'none');
   }
 
+  /** The call's verdict, given once: a call that failed at a value keeps that verdict whatever it does next. */
   private end(result: CallResult): void {
+    if (this.settled) return;
     this.settled = true;
     this.timer?.unsubscribe();
     this.timer = undefined;

@@ -18,8 +18,11 @@ import type { CircuitBreakerSnapshot } from './snapshot.js';
 /** The window a {@link CircuitBreaker} judges rates over: the last `size` calls, or the last `duration` ms. */
 export type SlidingWindow = { kind: 'count'; size: number } | { kind: 'time'; duration: number };
 
-/** Options of {@link CircuitBreaker} and {@link circuitBreak}. Every time is in ms of the breaker's scheduler. */
-export interface CircuitBreakerOptions {
+/**
+ * Options of {@link CircuitBreaker} and {@link circuitBreak}. Every time is in ms of the breaker's scheduler. `T` is
+ * the type of the values `isFailureResult` judges.
+ */
+export interface CircuitBreakerOptions<T = unknown> {
   /**
    * Consecutive failures that open the circuit: a positive integer. Default 5 when neither rate threshold is given;
    * with a rate threshold it applies only when given explicitly (then either rule opens the circuit).
@@ -60,6 +63,15 @@ export interface CircuitBreakerOptions {
    * with what it threw.
    */
   isFailure?: ((error: unknown) => boolean) | undefined;
+  /**
+   * Which values fail the call although they are values (an HTTP 500 `Response`; like resilience4j's
+   * `recordResult`). The first value it accepts ends the call as a failure, at that value and before it is forwarded:
+   * the breaker counts it (and may open) then, and nothing the call does later (more values, completing, erroring,
+   * being unsubscribed, running past `callTimeout`) changes that verdict. The value itself still goes downstream and
+   * the source is not unsubscribed, so the subscriber sees the 500 `Response` and can read its body. If it throws, the
+   * call counts as a failure and the stream errors with what it threw. Default: no value fails a call.
+   */
+  isFailureResult?: ((value: T) => boolean) | undefined;
   /** A snapshot from {@link CircuitBreaker.toJSON} to start from. */
   initialState?: CircuitBreakerSnapshot | undefined;
   /** The clock and timer of the breaker (default `asyncScheduler`). */
@@ -99,6 +111,7 @@ const BREAKER_SCHEMA = {
   resetTimeout: withDefault(positiveNumber, 30_000),
   halfOpenMaxCalls: withDefault(positiveInteger, 1),
   isFailure: optional(fn<(error: unknown) => boolean>()),
+  isFailureResult: optional(fn<(value: unknown) => boolean>()),
   initialState: optional(snapshotCheck),
   scheduler: withDefault(scheduler, asyncScheduler),
 } satisfies Schema<CircuitBreakerOptions>;
@@ -118,7 +131,7 @@ export interface BreakerSettings extends Omit<
 }
 
 /** Validates breaker options, naming `operator` in every message. Shared by the class and `circuitBreak(options)`. */
-export function breakerSettings(operator: string, options: CircuitBreakerOptions): BreakerSettings {
+export function breakerSettings(operator: string, options: CircuitBreakerOptions<never>): BreakerSettings {
   const s = settings(operator, BREAKER_SCHEMA, options);
   if (s.slowCallRateThreshold !== undefined && s.slowCallDuration === undefined) {
     throw new TypeError(`${operator}: slowCallRateThreshold needs slowCallDuration (how long a slow call takes)`);

@@ -26,6 +26,7 @@ export interface BreakerPort {
   readonly scheduler: SchedulerLike;
   readonly callTimeout: number | undefined;
   readonly isFailure: ((error: unknown) => boolean) | undefined;
+  readonly isFailureResult: ((value: unknown) => boolean) | undefined;
 }
 
 /** The port of a CircuitBreaker from any copy of the package, or undefined for anything else (an options object). */

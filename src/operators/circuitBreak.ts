@@ -14,9 +14,14 @@ import { breakerPort } from '../breaker/port.js';
  * subscribing errors at once with `CircuitOpenError` (carrying `retryAfter` ms) and upstream is not subscribed. A call
  * succeeds when it completes, or when it is unsubscribed after emitting at least one value; it fails when it errors
  * with an error `isFailure` accepts, or runs past `callTimeout` (it is then unsubscribed from upstream and errors with
- * `CallTimeoutError`); unsubscribed before any value it counts as neither (a trial call then frees its slot). The
- * breaker learns a result before the error or completion is forwarded, so a `retry` resubscribing at once already
- * sees the new state.
+ * `CallTimeoutError`); unsubscribed before any value it counts as neither (a trial call then frees its slot). A value
+ * `isFailureResult` accepts (an HTTP 500 `Response`) fails the call at that value: counted before the value is
+ * forwarded, and final (the value and the rest of the call still go downstream, nothing later changes the verdict,
+ * `callTimeout` no longer applies). The breaker learns a result before the error or completion is forwarded, so a
+ * `retry` resubscribing at once already sees the new state.
+ *
+ * In front of `fetch`, use `fromFetch` from `rxjs/fetch`: it aborts the request when unsubscribed, so a call that
+ * times out is closed on the server too (a `defer(() => fetch(url))` keeps running).
  *
  * `retryAfter` is the time left until half-open while open, `Infinity` while isolated, and `callTimeout` (or, without
  * one, `resetTimeout`) when half-open with every trial slot taken. A call times out only when it runs longer than
@@ -37,15 +42,21 @@ import { breakerPort } from '../breaker/port.js';
  *
  * ## Example
  * ```ts
- * import { catchError, mergeMap, of } from 'rxjs';
- * import { ajax } from 'rxjs/ajax';
+ * import { catchError, mergeMap, of, switchMap } from 'rxjs';
+ * import { fromFetch } from 'rxjs/fetch';
  * import { circuitBreak, isCircuitOpenError } from 'rxjs-backpressure';
  *
- * const guard = circuitBreak<Price>({ failureThreshold: 5, callTimeout: 2_000, resetTimeout: 10_000 });
+ * const guard = circuitBreak<Response>({
+ *   failureThreshold: 5,
+ *   callTimeout: 2_000, // fromFetch aborts the timed-out request
+ *   resetTimeout: 10_000,
+ *   isFailureResult: (response) => response.status >= 500,
+ * });
  * const prices$ = requests$.pipe(
- *   mergeMap((id) =>
- *     ajax.getJSON<Price>(`/prices/${id}`).pipe(
+ *   mergeMap((id: string) =>
+ *     fromFetch(`/prices/${id}`).pipe(
  *       guard,
+ *       switchMap((response) => response.json() as Promise<Price>),
  *       catchError((e) => (isCircuitOpenError(e) ? of(cachedPrice(id)) : of(unknownPrice(id)))),
  *     ),
  *   ),
@@ -55,12 +66,14 @@ import { breakerPort } from '../breaker/port.js';
  * @param breaker a shared {@link CircuitBreaker}, or the options of one this operator creates (default: all defaults)
  * @see {@link CircuitBreaker} the breaker itself: state$, isolate(), reset(), toJSON()
  */
-export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions = {}): MonoTypeOperatorFunction<T> {
+export function circuitBreak<T>(
+  breaker: CircuitBreaker<any> | CircuitBreakerOptions<T> = {},
+): MonoTypeOperatorFunction<T> {
   // A breaker (of any copy of the package) is known by its versioned port; anything else is options.
   let port = breakerPort(breaker);
   if (port === undefined) {
-    breakerSettings('circuitBreak', breaker as CircuitBreakerOptions);
-    port = breakerPort(new CircuitBreaker(breaker as CircuitBreakerOptions))!;
+    breakerSettings('circuitBreak', breaker as CircuitBreakerOptions<never>);
+    port = breakerPort(new CircuitBreaker(breaker as CircuitBreakerOptions<T>))!;
   }
   const shared = port;
   return (source) =>

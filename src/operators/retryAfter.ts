@@ -70,7 +70,7 @@ const operator = 'retryAfter';
  * Retries a request that the server answered `429 Too Many Requests` or `503 Service Unavailable`, after the time its
  * `Retry-After` header asks for.
  *
- * Each subscription to the source is one attempt (a request observable: `defer(() => fetch(url))`, `ajax(...)`, a
+ * Each subscription to the source is one attempt (a request observable: `fromFetch(url)`, `ajax(...)`, a
  * Node `http.get` wrapped in an Observable). A response value, or an error (an `AjaxError`), whose status is in
  * `statuses` ends the attempt instead of going downstream: the attempt is unsubscribed and, after a wait, the source
  * is subscribed again. Other values and errors pass through untouched (a network error is not this operator's to
@@ -100,11 +100,11 @@ const operator = 'retryAfter';
  *
  * ## Example
  * ```ts
- * import { defer } from 'rxjs';
+ * import { fromFetch } from 'rxjs/fetch';
  * import { circuitBreak, retryAfter } from 'rxjs-backpressure';
  *
  * // Honour the server's Retry-After up to 3 times (at most 10 s each), then count one failure on the breaker.
- * const price$ = defer(() => fetch('https://api.example.com/price')).pipe(
+ * const price$ = fromFetch('https://api.example.com/price').pipe(
  *   retryAfter({ maxAttempts: 3, maxDelay: 10_000, onRetry: ({ response }) => (response as Response).body?.cancel() }),
  *   circuitBreak(priceApiBreaker),
  * );
