@@ -37,7 +37,7 @@ function underscored(text: string): string[] {
 describe('published declarations', () => {
   it('builds the declarations of every entry (the check can see what it checks)', () => {
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['index.d.ts', 'index.d.cts', 'prometheus.d.ts']));
-    expect(files['index.d.ts']).toContain('declare class CircuitBreaker');
+    expect(Object.values(files).join('\n')).toContain('declare class CircuitBreaker');
     expect(underscored('  private _secret;\n  readonly _port: number;\n  ok: 1;')).toHaveLength(2);
   });
 

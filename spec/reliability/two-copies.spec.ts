@@ -60,4 +60,17 @@ describe('two copies of the package', () => {
       TypeError,
     );
   });
+
+  it('registerCircuitBreaker exports a CircuitBreaker of the other copy (found by its versioned port)', async () => {
+    const { firstPrometheus, second } = await twoCopies();
+    const breaker = new second.CircuitBreaker({ failureThreshold: 1 });
+    throwError(() => new Error('down'))
+      .pipe(second.circuitBreak(breaker))
+      .subscribe({ error: () => undefined });
+    const registry = new Registry();
+    firstPrometheus.registerCircuitBreaker(breaker, { name: 'payments', registry });
+    const text = await registry.metrics();
+    expect(text).toContain('payments_state{state="open"} 1');
+    expect(text).toContain('payments_calls_total{outcome="failure"} 1');
+  });
 });

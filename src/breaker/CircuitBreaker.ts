@@ -5,7 +5,7 @@ import { Clock, scheduleAfter } from '../internal/clock.js';
 import { breakerSettings } from './options.js';
 import type { BreakerSettings, CircuitBreakerOptions } from './options.js';
 import { BREAKER } from './port.js';
-import type { BreakerPort, CallResult } from './port.js';
+import type { BreakerPort, CallOutcome, CallResult } from './port.js';
 import type { CircuitBreakerSnapshot, CircuitState } from './snapshot.js';
 import { CountWindow, FAILED, SLOW, TimeWindow } from './windows.js';
 import type { CallWindow, Outcome } from './windows.js';
@@ -90,6 +90,7 @@ export class CircuitBreaker<T = unknown> {
   private halfOpenTimer: Subscription | undefined;
   private readonly pending: Array<[CircuitState, Subscriber<CircuitState>[]]> = [];
   private notifying = false;
+  private readonly outcomes: Record<CallOutcome, number> = { success: 0, failure: 0, rejected: 0, timeout: 0, slow: 0 };
 
   constructor(options: CircuitBreakerOptions<T> = {}) {
     const s = (this.settings = breakerSettings('CircuitBreaker', options as CircuitBreakerOptions<never>));
@@ -121,6 +122,7 @@ export class CircuitBreaker<T = unknown> {
       callTimeout: s.callTimeout,
       isFailure: s.isFailure,
       isFailureResult: s.isFailureResult,
+      outcomes: this.outcomes,
     };
   }
 
@@ -164,8 +166,14 @@ export class CircuitBreaker<T = unknown> {
     return snapshot;
   }
 
-  /** Admits one call: its generation, or the `CircuitOpenError` to fail it with. */
+  /** Admits one call: its generation, or the `CircuitOpenError` to fail it with (counted `rejected`). */
   private admit(): number | CircuitOpenError {
+    const admitted = this.decide();
+    if (typeof admitted !== 'number') this.outcomes.rejected++;
+    return admitted;
+  }
+
+  private decide(): number | CircuitOpenError {
     let phase = this.phase;
     if (phase.state === 'closed') return this.generation;
     if (phase.state === 'open') {
@@ -193,11 +201,13 @@ export class CircuitBreaker<T = unknown> {
 
   /** Records how a call admitted in `generation` ended; `startedAt` is its start time when the breaker is timed. */
   private settle(generation: number, result: CallResult, startedAt: number): void {
-    if (generation !== this.generation) return;
-    const phase = this.phase;
     const s = this.settings;
     const now = this.timed ? this.clock.now() : 0;
     const slow = s.slowCallDuration !== undefined && now - startedAt >= s.slowCallDuration;
+    if (result === 'success') this.outcomes[slow ? 'slow' : 'success']++;
+    else if (result === 'failure' || result === 'timeout') this.outcomes[result]++;
+    if (generation !== this.generation) return;
+    const phase = this.phase;
     if (phase.state === 'half-open') {
       if (result === 'none' || result === 'ignored') {
         phase.admitted--;

@@ -11,6 +11,17 @@ export const BREAKER: unique symbol = Symbol.for('rxjs-backpressure.circuit-brea
 /** How a call ended, as the operator reports it. `'ignored'`: an error `isFailure` rejected. `'none'`: no verdict. */
 export type CallResult = 'success' | 'failure' | 'timeout' | 'ignored' | 'none';
 
+/**
+ * How the calls through a breaker ended, counted since it was made; disjoint, so they add up to every call judged.
+ * `success` a call that succeeded in less than `slowCallDuration`, `slow` one that succeeded but took at least that
+ * long, `failure` an error `isFailure` accepts or a value `isFailureResult` accepts, `timeout` a call past
+ * `callTimeout`, `rejected` a call refused with `CircuitOpenError`. Not counted: an error `isFailure` rejects, a call
+ * unsubscribed before any value.
+ */
+export type CallOutcome = 'success' | 'failure' | 'rejected' | 'timeout' | 'slow';
+
+export const CALL_OUTCOMES: readonly CallOutcome[] = ['success', 'failure', 'rejected', 'timeout', 'slow'];
+
 /** The breaker port, version 1 (not public API, see {@link BREAKER}). */
 export interface BreakerPort {
   readonly v: 1;
@@ -27,6 +38,8 @@ export interface BreakerPort {
   readonly callTimeout: number | undefined;
   readonly isFailure: ((error: unknown) => boolean) | undefined;
   readonly isFailureResult: ((value: unknown) => boolean) | undefined;
+  /** Calls by how they ended, live (read at scrape time by the prometheus entry). */
+  readonly outcomes: Readonly<Record<CallOutcome, number>>;
 }
 
 /** The port of a CircuitBreaker from any copy of the package, or undefined for anything else (an options object). */
