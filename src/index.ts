@@ -21,6 +21,8 @@ export {
   isCircuitOpenError,
   isRateLimitExceededError,
 } from './errors.js';
+export { retryBudget } from './limit/retryBudget.js';
+export type { RetryBudget, RetryBudgetOptions } from './limit/retryBudget.js';
 export { QueueMetrics } from './metrics/QueueMetrics.js';
 export type { QueueMetricsOptions, QueueMetricsSnapshot } from './metrics/QueueMetrics.js';
 export type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './metrics/alerts.js';

@@ -13,8 +13,10 @@ import {
   probability,
   scheduler,
   settings,
+  shaped,
   withDefault,
 } from '../internal/options.js';
+import type { RetryBudget } from '../limit/retryBudget.js';
 import type { Check, Schema } from '../internal/options.js';
 
 /** What {@link retryAfter} tells `onRetry` before it waits. */
@@ -62,6 +64,12 @@ export interface RetryAfterOptions {
   onRetry?: ((retry: RetryAfterAttempt) => void) | undefined;
   /** The clock an HTTP-date is measured against, and where the waits run. Default `asyncScheduler`. */
   scheduler?: SchedulerLike | undefined;
+  /**
+   * A {@link retryBudget} shared with other streams: each subscription deposits one call, each retry must be withdrawn
+   * from it, and with the budget spent `retryAfter` gives up at once, as after `maxAttempts` (a
+   * `RateLimitExceededError` whose `cause` is the last answer). Default: no budget, only `maxAttempts`.
+   */
+  budget?: RetryBudget | undefined;
 }
 
 const operator = 'retryAfter';
@@ -78,7 +86,8 @@ const operator = 'retryAfter';
  *
  * The wait is `Retry-After` (delta-seconds, or an HTTP-date measured against `scheduler.now()`; a date in the past is
  * 0), or `defaultDelay` when the header is missing or unreadable; capped at `maxDelay`; then `jitter × random() ×`
- * that is added. After `maxAttempts` attempts it gives up: the stream errors with a `RateLimitExceededError` whose
+ * that is added. After `maxAttempts` attempts, or at once when its `budget` (a shared {@link retryBudget}) allows no
+ * more retries, it gives up: the stream errors with a `RateLimitExceededError` whose
  * `retryAfter` is the ms the server last asked for and whose `cause` is the last response or error.
  *
  * The waits are timers, so a wall clock that steps neither shortens nor lengthens them; waits above 2^31 - 1 ms (a
@@ -117,7 +126,7 @@ const operator = 'retryAfter';
  * @see {@link https://www.rfc-editor.org/rfc/rfc9110#field.retry-after | RFC 9110 Retry-After}
  */
 export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperatorFunction<T> {
-  const { maxAttempts, maxDelay, defaultDelay, jitter, random, statuses, status, header, onRetry, scheduler } =
+  const { maxAttempts, maxDelay, defaultDelay, jitter, random, statuses, status, header, onRetry, scheduler, budget } =
     settings(operator, RETRY_AFTER, options);
   const statusOf = status;
   const headerOf = header;
@@ -149,9 +158,11 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
         call?.unsubscribe();
         call = undefined;
         const requested = requestedDelay(response);
-        if (attempt >= maxAttempts) {
+        const spent = attempt < maxAttempts && budget !== undefined && !budget.tryWithdraw();
+        if (attempt >= maxAttempts || spent) {
           const error = new RateLimitExceededError(
-            `${operator}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: the server answered ${status}` +
+            `${operator}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}` +
+              `${spent ? ' (the retry budget is spent)' : ''}: the server answered ${status}` +
               ` (retry after ${requested} ms)`,
             requested,
           );
@@ -210,6 +221,7 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
         else offer(link, () => source.subscribe(subscriber));
       }
 
+      budget?.deposit(); // this subscription is one call; its retries are withdrawn one by one
       start();
     });
 }
@@ -239,6 +251,7 @@ const RETRY_AFTER = {
   header: withDefault(fn<(response: unknown, name: string) => string | null | undefined>(), defaultHeader),
   onRetry: optional(fn<(retry: RetryAfterAttempt) => void>()),
   scheduler: withDefault(scheduler, asyncScheduler),
+  budget: optional(shaped<RetryBudget>('a RetryBudget (from retryBudget())', ['deposit', 'tryWithdraw'])),
 } satisfies Schema<RetryAfterOptions>;
 
 /**
