@@ -7,7 +7,8 @@ export type {
   WindowSnapshot,
 } from './breaker/CircuitBreaker.js';
 export { Demand } from './demand/Demand.js';
-export type { DrainOptions } from './demand/Demand.js';
+export { drain } from './demand/drain.js';
+export type { DrainOptions } from './demand/drain.js';
 export { pull } from './demand/pull.js';
 export {
   BackpressureError,
@@ -25,6 +26,7 @@ export { retryBudget } from './limit/retryBudget.js';
 export type { RetryBudget, RetryBudgetOptions } from './limit/retryBudget.js';
 export { QueueMetrics } from './metrics/QueueMetrics.js';
 export type { QueueMetricsOptions, QueueMetricsSnapshot } from './metrics/QueueMetrics.js';
+export type { ConcurrencyLimiter } from './limit/port.js';
 export type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './metrics/alerts.js';
 export { adaptiveBuffer } from './operators/adaptiveBuffer.js';
 export type { AdaptiveBufferOptions, AdaptiveOverflow } from './operators/adaptiveBuffer.js';

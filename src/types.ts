@@ -1,5 +1,4 @@
 import type { Observer, ObservableInput } from 'rxjs';
-import type { Demand } from './demand/Demand.js';
 
 /**
  * Why a value was dropped.
@@ -10,15 +9,16 @@ import type { Demand } from './demand/Demand.js';
  * - `'rate'`: a token bucket had no tokens (mode `'drop'`)
  * - `'expired'`: waited longer than `maxWait`
  * - `'error'`: still buffered (or arriving) when the stream errored (upstream error, overflow error, demand error)
- * - `'cancelled'`: still buffered when the subscriber unsubscribed
+ * - `'cancelled'`: still buffered (or, in a drain, in flight) when the subscriber unsubscribed
+ * - `'failed'`: a drain's project failed for this value and the drain went on (`onError: 'continue'`); `error` says why
  */
-export type DropReason = 'overflow' | 'evicted' | 'early' | 'rate' | 'expired' | 'error' | 'cancelled';
+export type DropReason = 'overflow' | 'evicted' | 'early' | 'rate' | 'expired' | 'error' | 'cancelled' | 'failed';
 
 /**
  * Every drop reason, in a stable order (useful for tables and metrics labels).
  *
  * ```
- * DROP_REASONS: overflow, evicted, early, rate, expired, error, cancelled
+ * DROP_REASONS: overflow, evicted, early, rate, expired, error, cancelled, failed
  * ```
  *
  * ## Example
@@ -37,6 +37,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'expired',
   'error',
   'cancelled',
+  'failed',
 ] as const;
 
 /** A value an operator dropped, why, and when (`scheduler.now()`). */
@@ -44,6 +45,8 @@ export interface Dropped<T> {
   value: T;
   reason: DropReason;
   at: number;
+  /** Reason `'failed'`: the error the drain's project failed with. */
+  error?: unknown;
 }
 
 /**
@@ -53,5 +56,8 @@ export interface Dropped<T> {
  */
 export type DropHandler<T> = ((drop: Dropped<T>) => void) | Partial<Observer<Dropped<T>>>;
 
-/** A stream of `request(n)` credits: a {@link Demand}, or any ObservableInput of positive integers / Infinity. */
-export type DemandInput = Demand | ObservableInput<number>;
+/**
+ * A stream of `request(n)` credits: a {@link Demand}, or any ObservableInput of positive integers / Infinity (a
+ * Demand is one: it is an `Observable<number>`, so the type needs no import of the class).
+ */
+export type DemandInput = ObservableInput<number>;

@@ -2,6 +2,10 @@
  * The published types show the public API only: no `@internal` member (the ports under registered symbols, the error
  * brand) and no `_`-prefixed member. The declarations are built here with the package's own tsup config (the
  * `stripInternal` of tsconfig.build.json), into a temporary directory, so the check sees what `npm run build` ships.
+ *
+ * The rule that keeps the build working: tag *members* internal (a port under a symbol, a brand), never a top-level
+ * declaration of an internal module. stripInternal removes a tagged declaration, and the declaration files of the
+ * modules importing it then fail to bundle; untagged, it is simply not exported by any entry.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';

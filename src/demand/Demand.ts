@@ -1,15 +1,8 @@
-import { Observable, from } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { ObservableInput, OperatorFunction, Subscriber } from 'rxjs';
-import { BufferOverflowError } from '../errors.js';
 import { addCredit, creditError, isCredit } from '../internal/credit.js';
-import { SourceSubscriber } from '../internal/subscriber.js';
-import { callback, checkOptions, positiveCount } from '../internal/options.js';
-
-/** Options of {@link Demand.drain}. */
-export interface DrainOptions {
-  /** Inner observables running at once, and so the credit kept outstanding upstream. Default 1. */
-  concurrency?: number;
-}
+import { drainSettings, drainWith } from './drain.js';
+import type { DrainOptions } from './drain.js';
 
 /**
  * The request(n) channel between one consumer and one producer (Reactive Streams `Subscription.request`).
@@ -44,7 +37,35 @@ export interface DrainOptions {
  */
 export class Demand extends Observable<number> {
   private readonly listeners: Subscriber<number>[] = [];
+  private readonly watchers: Subscriber<number>[] = [];
   private pending = 0;
+
+  /**
+   * Every credit requested on this Demand, as it is requested, without taking any: watching a Demand (in a marble
+   * test, in a log) never changes what its producer receives. Hot: a watcher sees the requests made after it
+   * subscribed (no replay), and completes never.
+   *
+   * ```
+   * request:   1   2       1
+   * credits$:  ----1---2-------1---
+   * ```
+   *
+   * ## Example
+   * ```ts
+   * import { Demand } from 'rxjs-backpressure';
+   *
+   * const demand = new Demand();
+   * demand.credits$.subscribe((n) => console.log(`consumer asked for ${n}`));
+   * demand.request(4);
+   * ```
+   */
+  readonly credits$: Observable<number> = new Observable<number>((watcher) => {
+    this.watchers.push(watcher);
+    return () => {
+      const at = this.watchers.indexOf(watcher);
+      if (at >= 0) this.watchers.splice(at, 1);
+    };
+  });
 
   constructor() {
     super((subscriber) => {
@@ -69,7 +90,8 @@ export class Demand extends Observable<number> {
    */
   request(n: number): void {
     if (!isCredit(n)) throw creditError('Demand.request', n);
-    const { listeners } = this;
+    const { listeners, watchers } = this;
+    if (watchers.length > 0) for (const watcher of watchers.slice()) watcher.next(n);
     if (listeners.length === 0) this.pending = addCredit(this.pending, n);
     else if (listeners.length === 1) listeners[0]!.next(n);
     else for (const listener of listeners.slice()) listener.next(n);
@@ -103,81 +125,13 @@ export class Demand extends Observable<number> {
    * ```
    *
    * @param project maps each value (and its index) to the work to run, as in `mergeMap`
-   * @param options `concurrency`: inner observables at once, a positive integer or Infinity (default 1)
+   * @param options as {@link drain}'s: `concurrency` (a positive integer or Infinity, default 1, or a limiter),
+   *   `ordered`, `onError`, `onDrop`
    */
   drain<T, R>(
     project: (value: T, index: number) => ObservableInput<R>,
-    options: DrainOptions = {},
+    options?: DrainOptions<T>,
   ): OperatorFunction<T, R> {
-    callback('drain', 'project', project);
-    checkOptions('drain', options, ['concurrency']);
-    const concurrency =
-      options.concurrency === undefined ? 1 : positiveCount('drain', 'concurrency', options.concurrency);
-    return (source) =>
-      new Observable<R>((subscriber) => {
-        let requested = 0;
-        let active = 0;
-        let index = 0;
-        let done = false;
-        let stopped = false;
-        const finishIfIdle = (): void => {
-          if (done && active === 0 && !stopped) {
-            stopped = true;
-            subscriber.complete();
-          }
-        };
-        const stop = (error: unknown): void => {
-          if (stopped) return;
-          stopped = true;
-          subscriber.error(error);
-        };
-        const ask = (n: number): void => {
-          if (stopped || done) return;
-          requested = addCredit(requested, n);
-          this.request(n);
-        };
-        source.subscribe(
-          new SourceSubscriber<T>(subscriber, {
-            next: (value) => {
-              if (requested === 0) {
-                stop(
-                  new BufferOverflowError(
-                    `drain: received a value that was not requested (concurrency ${concurrency}); ` +
-                      'only one-to-one operators may stand between a producer and its drain',
-                    concurrency,
-                  ),
-                );
-                return;
-              }
-              if (requested !== Infinity) requested--;
-              active++;
-              let inner: ObservableInput<R>;
-              try {
-                inner = project(value, index++);
-              } catch (error) {
-                stop(error);
-                return;
-              }
-              from(inner).subscribe(
-                new SourceSubscriber<R>(subscriber, {
-                  next: (result) => subscriber.next(result),
-                  error: stop,
-                  complete: () => {
-                    active--;
-                    if (concurrency !== Infinity) ask(1);
-                    finishIfIdle();
-                  },
-                }),
-              );
-            },
-            error: stop,
-            complete: () => {
-              done = true;
-              finishIfIdle();
-            },
-          }),
-        );
-        ask(concurrency);
-      });
+    return drainWith(drainSettings<T, R>('drain', project, options), this);
   }
 }

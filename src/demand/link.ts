@@ -25,8 +25,6 @@ import { addCredit } from '../internal/credit.js';
  *
  * The stack lives on `globalThis` under a registered symbol and the link is a plain object, so two copies of this
  * package (ESM and CommonJS, two installs) link to each other. Version 1 of the protocol: the fields of {@link Link}.
- *
- * @internal
  */
 export interface Link {
   /** Protocol version. */
@@ -41,23 +39,40 @@ export interface Link {
   emitting: boolean;
   /** The value of the current emission has not reached the consumer yet. */
   pending: boolean;
+  /** A producer held the link and has ended (values reaching the consumer now are late). */
+  released: boolean;
+  /** The producer that held it is signalling its end (values emitted meanwhile, e.g. by `toArray`, are welcome). */
+  ending: boolean;
   /** Called after credit is granted, so a producer that was waiting for it goes on. */
   wake: (() => void) | undefined;
 }
 
 const CONTEXT = Symbol.for('rxjs-backpressure.link-context.v1');
 
-type Context = (Link | undefined)[];
-
-function context(): Context {
-  const holder = globalThis as unknown as Record<symbol, Context | undefined>;
-  return (holder[CONTEXT] ??= []);
+/** The innermost link on offer (shared by every copy of the package). */
+interface Context {
+  current: Link | undefined;
 }
 
-const stack = context();
+function sharedContext(): Context {
+  const holder = globalThis as unknown as Record<symbol, Context | undefined>;
+  return (holder[CONTEXT] ??= { current: undefined });
+}
+
+const context = sharedContext();
 
 export function createLink(consumer: string, credit = 0): Link {
-  return { v: 1, consumer, credit, claimed: false, emitting: false, pending: false, wake: undefined };
+  return {
+    v: 1,
+    consumer,
+    credit,
+    claimed: false,
+    emitting: false,
+    pending: false,
+    released: false,
+    ending: false,
+    wake: undefined,
+  };
 }
 
 /**
@@ -65,26 +80,32 @@ export function createLink(consumer: string, credit = 0): Link {
  * takes its credit elsewhere hides the links of consumers below it.
  */
 export function offer<R>(link: Link | undefined, subscribe: () => R): R {
-  stack.push(link);
+  const outer = context.current;
+  context.current = link;
   try {
     return subscribe();
   } finally {
-    stack.pop();
+    context.current = outer;
   }
 }
 
-/** For a producer being subscribed: the link on offer, if one is and nobody holds it yet. */
+/**
+ * For a producer being subscribed: the link on offer, if one is and nobody holds it. A link is on offer while its
+ * consumer subscribes, while its producer emits (so an operator that resubscribes inside an emission, like `retry`
+ * after an inner error, links the new subscription once the old one is gone) and while its producer signals its end.
+ */
 export function claim(wake: () => void): Link | undefined {
-  const link = stack[stack.length - 1];
+  const link = context.current;
   if (link === undefined || link.claimed || link.v !== 1) return undefined;
   link.claimed = true;
+  link.released = false;
   link.wake = wake;
   return link;
 }
 
 /** The link on offer right now, unclaimed, without claiming it (an operator that subscribes again later carries it). */
 export function onOffer(): Link | undefined {
-  const link = stack[stack.length - 1];
+  const link = context.current;
   return link === undefined || link.claimed ? undefined : link;
 }
 
@@ -95,8 +116,13 @@ export function onOffer(): Link | undefined {
 export function release(link: Link, wake: () => void): void {
   if (link.wake !== wake) return;
   link.claimed = false;
+  link.released = true;
   link.wake = undefined;
-  link.pending = false;
+  if (link.pending) {
+    // the value in transit will not arrive: its credit goes back, for the next producer
+    link.pending = false;
+    if (link.credit !== Infinity) link.credit++;
+  }
 }
 
 /** Sends `complete` / `error` with the released link on offer, so a synchronous resubscription links again. */
@@ -106,7 +132,13 @@ export function endWith(link: Link | undefined, wake: () => void, end: () => voi
     return;
   }
   release(link, wake);
-  offer(link, end);
+  const outer = link.ending;
+  link.ending = true;
+  try {
+    offer(link, end);
+  } finally {
+    link.ending = outer;
+  }
 }
 
 /** Consumer side: more credit for the producer. */
@@ -122,11 +154,14 @@ export function grant(link: Link, n: number): void {
 export function emit<T>(link: Link, destination: Subscriber<T>, value: T): void {
   if (link.credit !== Infinity) link.credit--;
   const outer = link.emitting;
+  const offered = context.current;
   link.emitting = true;
   link.pending = true;
+  context.current = link;
   try {
     destination.next(value);
   } finally {
+    context.current = offered;
     link.emitting = outer;
     if (link.pending) {
       link.pending = false;
@@ -137,9 +172,10 @@ export function emit<T>(link: Link, destination: Subscriber<T>, value: T): void 
 
 /**
  * What a value reaching a strict consumer (a drain) is: `PAID` the value of the producer's current emission;
- * `UNLINKED` no producer holds the link and credit was outstanding (the value took one); `EXTRA` a second value within
- * one emission; `LATE` a value outside any emission of the producer holding the link; `UNREQUESTED` no producer holds
- * the link and no credit was outstanding.
+ * `UNLINKED` no producer holds the link (none ever did, or the one that did is signalling its end) and credit was
+ * outstanding (the value took one); `EXTRA` a second value within one emission; `LATE` a value outside any emission
+ * of the producer holding the link, or after it ended; `UNREQUESTED` no producer holds the link and no credit was
+ * outstanding.
  */
 export type Arrival = 0 | 1 | 2 | 3 | 4;
 export const PAID = 0;
@@ -155,7 +191,7 @@ export function accept(link: Link): Arrival {
     return PAID;
   }
   if (link.emitting) return EXTRA;
-  if (link.claimed) return LATE;
+  if (link.claimed || (link.released && !link.ending)) return LATE;
   if (link.credit > 0) {
     if (link.credit !== Infinity) link.credit--;
     return UNLINKED;

@@ -1,8 +1,11 @@
 import { Observable } from 'rxjs';
-import type { Subscriber } from 'rxjs';
-import { addCredit, subscribeCredits } from '../internal/credit.js';
+import type { Subscriber, Subscription } from 'rxjs';
+import { subscribeCredits } from '../internal/credit.js';
+import { describe } from '../internal/format.js';
 import { demandInput, fail } from '../internal/options.js';
 import type { DemandInput } from '../types.js';
+import { claim, createLink, emit, endWith, grant, release } from './link.js';
+import type { Link } from './link.js';
 
 type Reader<T> = {
   read(): Promise<{ done: true; value?: undefined } | { done: false; value: T }>;
@@ -36,21 +39,29 @@ function isReadableStream<T>(input: unknown): input is ReadableLike<T> {
  *
  * ## Example
  * ```ts
- * import { Demand, pull } from 'rxjs-backpressure';
+ * import { filter } from 'rxjs';
+ * import { drain, pull } from 'rxjs-backpressure';
  *
  * async function* lines() { for (let i = 0; ; i++) yield `line ${i}`; } // infinite, and that is fine
- * const demand = new Demand();
- * pull(lines(), demand)
- *   .pipe(demand.drain((line) => writeSlowly(line), { concurrency: 2 }))
+ * pull(lines())
+ *   .pipe(
+ *     filter((line) => !line.endsWith('7')),
+ *     drain((line) => writeSlowly(line), { concurrency: 2 }), // the generator is read only as fast as this
+ *   )
  *   .subscribe();
  * ```
  *
  * @param input an AsyncIterable (async generator, Node Readable), an Iterable or a WHATWG ReadableStream
- * @param demand the consumer's credits: a {@link Demand} or any ObservableInput of positive integers / Infinity
+ * @param demand the consumer's credits: a {@link Demand} or any ObservableInput of positive integers / Infinity;
+ *   default: the credit of the consumer it is linked to
+ * @see {@link drain} the consumer it links to
  * @see {@link Demand}
  * @see {@link bufferBounded} with `upstream` to put a bounded buffer between a pull source and its consumer
  */
-export function pull<T>(input: AsyncIterable<T> | Iterable<T> | ReadableStream<T>, demand: DemandInput): Observable<T> {
+export function pull<T>(
+  input: AsyncIterable<T> | Iterable<T> | ReadableStream<T>,
+  demand?: DemandInput,
+): Observable<T> {
   const kind = isReadableStream<T>(input)
     ? 'stream'
     : input != null && typeof (input as AsyncIterable<T>)[Symbol.asyncIterator] === 'function'
@@ -58,77 +69,136 @@ export function pull<T>(input: AsyncIterable<T> | Iterable<T> | ReadableStream<T
       : input != null && typeof (input as Iterable<T>)[Symbol.iterator] === 'function'
         ? 'sync'
         : fail('pull', 'input', 'an AsyncIterable, an Iterable or a ReadableStream', input, 'type');
-  demandInput('pull', 'demand', demand);
+  if (demand !== undefined) demandInput('pull', 'demand', demand);
 
   return new Observable<T>((subscriber) => {
-    const source =
+    const source: Pull<T> =
       kind === 'sync'
-        ? new SyncPull<T>((input as Iterable<T>)[Symbol.iterator](), subscriber)
-        : kind === 'async'
-          ? new AsyncPull<T>(iteratorReader((input as AsyncIterable<T>)[Symbol.asyncIterator]()), subscriber)
-          : new AsyncPull<T>(streamReader((input as ReadableLike<T>).getReader()), subscriber);
-    const credits = subscribeCredits(
-      'pull',
-      demand,
-      (n) => source.addCredit(n),
-      (error) => source.fail(error),
-    );
-    return () => {
-      credits.unsubscribe();
-      source.cancel();
-    };
+        ? new SyncPull<T>((input as Iterable<T>)[Symbol.iterator](), subscriber, demand)
+        : new AsyncPull<T>(
+            kind === 'async'
+              ? iteratorReader((input as AsyncIterable<T>)[Symbol.asyncIterator]())
+              : streamReader((input as ReadableLike<T>).getReader()),
+            subscriber,
+            demand,
+          );
+    source.start(demand);
+    return () => source.cancel();
   });
 }
 
-class SyncPull<T> {
-  private credit = 0;
-  private pumping = false;
-  private finished = false;
+/** What both kinds of pull share: where the credit comes from, emitting against it, and ending. */
+abstract class Pull<T> {
+  /** Credit from below: the consumer's link (claimed), or this source's own (from `demand`, or unbounded). */
+  protected readonly credit: Link;
+  private readonly link: Link | undefined;
+  protected finished = false;
+  private credits: Subscription | undefined;
+  protected readonly wake = (): void => this.pump();
 
   constructor(
-    private readonly iterator: Iterator<T>,
-    private readonly subscriber: Subscriber<T>,
-  ) {}
+    protected readonly subscriber: Subscriber<T>,
+    demand: DemandInput | undefined,
+  ) {
+    this.link = demand === undefined ? claim(this.wake) : undefined;
+    this.credit = this.link ?? createLink('pull', demand === undefined ? Infinity : 0);
+    if (this.link === undefined) this.credit.wake = this.wake;
+  }
 
-  addCredit(n: number): void {
-    this.credit = addCredit(this.credit, n);
+  start(demand: DemandInput | undefined): void {
+    if (demand !== undefined) {
+      const credit = this.credit;
+      this.credits = subscribeCredits(
+        'pull',
+        demand,
+        (n) => grant(credit, n),
+        (error) => this.end(error),
+      );
+    }
     this.pump();
   }
 
-  private pump(): void {
+  /** Reads (and emits) while credit is outstanding. */
+  protected abstract pump(): void;
+  /** Stops the producer: the iterator's return(), the reader's cancel(). */
+  protected abstract close(): void;
+
+  protected emit(value: T): void {
+    if (this.link !== undefined) {
+      emit(this.link, this.subscriber, value);
+      return;
+    }
+    if (this.credit.credit !== Infinity) this.credit.credit--;
+    this.subscriber.next(value);
+  }
+
+  /** Ends the stream: completes, or errors with `error`, once. */
+  protected end(...error: [] | [unknown]): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.credits?.unsubscribe();
+    if (error.length === 0) endWith(this.link, this.wake, () => this.subscriber.complete());
+    else {
+      this.close();
+      endWith(this.link, this.wake, () => this.subscriber.error(error[0]));
+    }
+  }
+
+  /** The subscriber left (or the stream ended): release the link and the producer. */
+  cancel(): void {
+    this.credits?.unsubscribe();
+    if (this.link !== undefined) release(this.link, this.wake);
+    if (this.finished) return;
+    this.finished = true;
+    this.close();
+  }
+}
+
+function notAnObject(step: unknown): TypeError {
+  return new TypeError(`pull: the iterator's next() must return an object, got ${describe(step)}`);
+}
+
+class SyncPull<T> extends Pull<T> {
+  private pumping = false;
+
+  constructor(
+    private readonly iterator: Iterator<T>,
+    subscriber: Subscriber<T>,
+    demand: DemandInput | undefined,
+  ) {
+    super(subscriber, demand);
+  }
+
+  /** One element per credit, in a trampolined loop (a request() inside next adds credit to the running loop). */
+  protected pump(): void {
     if (this.pumping || this.finished) return;
     this.pumping = true;
+    const { credit, iterator, subscriber } = this;
     try {
-      while (this.credit > 0 && !this.finished && !this.subscriber.closed) {
+      while (credit.credit > 0 && !this.finished && !subscriber.closed) {
         let step: IteratorResult<T>;
         try {
-          step = this.iterator.next();
+          step = iterator.next();
         } catch (error) {
-          this.finished = true;
-          this.subscriber.error(error);
+          this.end(error);
+          return;
+        }
+        if (typeof step !== 'object' || step === null) {
+          this.end(notAnObject(step));
           return;
         }
         if (step.done) {
-          this.finished = true;
-          this.subscriber.complete();
+          this.end();
           return;
         }
-        if (this.credit !== Infinity) this.credit--;
-        this.subscriber.next(step.value);
+        this.emit(step.value);
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  fail(error: unknown): void {
-    this.cancel();
-    this.subscriber.error(error);
-  }
-
-  cancel(): void {
-    if (this.finished) return;
-    this.finished = true;
+  protected close(): void {
     try {
       this.iterator.return?.();
     } catch {
@@ -139,7 +209,7 @@ class SyncPull<T> {
 
 /** One async element at a time: read() resolves to the next step; close() stops the producer. */
 interface AsyncReader<T> {
-  read(): Promise<IteratorResult<T>>;
+  read(): PromiseLike<IteratorResult<T>>;
   close(): void;
 }
 
@@ -148,7 +218,11 @@ function iteratorReader<T>(iterator: AsyncIterator<T>): AsyncReader<T> {
     read: () => iterator.next(),
     close: () => {
       // return() on a generator suspended in a pending next() queues behind it; either way it finishes the generator.
-      void Promise.resolve(iterator.return?.()).catch(() => undefined);
+      try {
+        void Promise.resolve(iterator.return?.()).catch(() => undefined);
+      } catch {
+        // a return() that throws synchronously: the consumer has left, nobody to tell
+      }
     },
   };
 }
@@ -157,71 +231,64 @@ function streamReader<T>(reader: Reader<T>): AsyncReader<T> {
   return {
     read: () => reader.read() as Promise<IteratorResult<T>>,
     close: () => {
-      void reader.cancel().catch(() => undefined);
+      try {
+        void Promise.resolve(reader.cancel()).catch(() => undefined);
+      } catch {
+        // a cancel() that throws synchronously: the consumer has left, nobody to tell
+      }
     },
   };
 }
 
-class AsyncPull<T> {
-  private credit = 0;
+/**
+ * An asynchronous input, read one element at a time: a read starts only while credit is outstanding and none is
+ * pending, and each result starts the next.
+ */
+class AsyncPull<T> extends Pull<T> {
   private reading = false;
-  private finished = false;
+  private readonly onStep = (step: IteratorResult<T>): void => {
+    this.reading = false;
+    if (this.finished) return;
+    if (typeof step !== 'object' || step === null) {
+      this.end(notAnObject(step));
+      return;
+    }
+    if (step.done) {
+      this.end();
+      return;
+    }
+    this.emit(step.value);
+    this.pump();
+  };
+  private readonly onError = (error: unknown): void => {
+    this.reading = false;
+    this.end(error);
+  };
 
   constructor(
     private readonly reader: AsyncReader<T>,
-    private readonly subscriber: Subscriber<T>,
-  ) {}
-
-  addCredit(n: number): void {
-    this.credit = addCredit(this.credit, n);
-    this.readNext();
+    subscriber: Subscriber<T>,
+    demand: DemandInput | undefined,
+  ) {
+    super(subscriber, demand);
   }
 
-  /** Starts one read if credit is outstanding and none is pending; each result starts the next. */
-  private readNext(): void {
-    if (this.reading || this.finished || this.credit === 0) return;
+  protected pump(): void {
+    if (this.reading || this.finished || this.credit.credit <= 0) return;
     this.reading = true;
-    if (this.credit !== Infinity) this.credit--;
-    let pending: Promise<IteratorResult<T>>;
+    let pending: PromiseLike<IteratorResult<T>>;
     try {
       pending = this.reader.read();
     } catch (error) {
+      this.reading = false;
       this.end(error);
       return;
     }
-    Promise.resolve(pending).then(
-      (step) => {
-        this.reading = false;
-        if (this.finished) return;
-        if (step.done) {
-          this.finished = true;
-          this.subscriber.complete();
-          return;
-        }
-        this.subscriber.next(step.value);
-        this.readNext();
-      },
-      (error: unknown) => {
-        this.reading = false;
-        this.end(error);
-      },
-    );
+    if (pending instanceof Promise) pending.then(this.onStep, this.onError);
+    else Promise.resolve(pending).then(this.onStep, this.onError);
   }
 
-  private end(error: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.subscriber.error(error);
-  }
-
-  fail(error: unknown): void {
-    this.cancel();
-    this.subscriber.error(error);
-  }
-
-  cancel(): void {
-    if (this.finished) return;
-    this.finished = true;
+  protected close(): void {
     this.reader.close();
   }
 }

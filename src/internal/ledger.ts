@@ -32,7 +32,7 @@ export const FAILED: unique symbol = Symbol('failed') as never;
  * like any rxjs error nobody handles). One that throws during unsubscription is thrown from `unsubscribe()` (rxjs
  * wraps it in an `UnsubscriptionError`).
  */
-export abstract class Ledger<T> {
+export abstract class Ledger<T, R = T> {
   protected state: Lifecycle = 'open';
   /** Slots freed (values emitted or dropped) since the producer upstream was last given credit for them. */
   protected freed = 0;
@@ -44,10 +44,14 @@ export abstract class Ledger<T> {
   /** What this run claimed `down` with (tells its claim from a later one). */
   protected readonly wake = (): void => this.credited();
   private readonly report: ((drop: Dropped<T>) => void) | undefined;
+  /** What `onDrop` threw while the operator was reporting, before `fail`, the values a failure ends. */
+  protected thrownWhileFailing: unknown = undefined;
+  /** The error the stream failed with. */
+  private failure: unknown = undefined;
 
   protected constructor(
     protected readonly operator: string,
-    protected readonly destination: Subscriber<T>,
+    protected readonly destination: Subscriber<R>,
     onDrop: DropHandler<T> | undefined,
     protected readonly scheduler: SchedulerLike,
     protected readonly recorder: QueueRecorder | undefined,
@@ -71,14 +75,16 @@ export abstract class Ledger<T> {
   }
 
   /** Reports a value dropped while the stream runs; an `onDrop` that throws errors the stream. */
-  protected drop(value: T, reason: DropReason, fromQueue: boolean): void {
+  protected drop(value: T, reason: DropReason, fromQueue: boolean, ...error: [] | [unknown]): void {
     this.recorder?.dropped(reason, fromQueue);
     this.freed++;
     if (this.report === undefined) return;
+    const drop: Dropped<T> = { value, reason, at: this.scheduler.now() };
+    if (error.length === 1) drop.error = error[0];
     try {
-      this.report({ value, reason, at: this.scheduler.now() });
-    } catch (error) {
-      this.fail(error);
+      this.report(drop);
+    } catch (thrown) {
+      this.fail(thrown);
     }
   }
 
@@ -87,8 +93,12 @@ export abstract class Ledger<T> {
    * failing): it is received, so it is reported, `'error'` or `'cancelled'` by how the stream ended.
    */
   protected late(value: T): void {
-    const error = this.quietly(value, this.state === 'errored' ? 'error' : 'cancelled', false);
-    if (error !== undefined) reportUnhandled(error);
+    const errored = this.state === 'errored';
+    const thrown = this.quietly(value, errored ? 'error' : 'cancelled', false);
+    if (thrown === undefined) return;
+    // part of the failure that ended the stream: the cause of its error (or that error itself, thrown again)
+    if (errored) attachCause(this.failure, thrown);
+    else reportUnhandled(thrown);
   }
 
   /** Errors the stream: every value held (oldest first), then the arrival that caused it, are reported `'error'`. */
@@ -98,7 +108,8 @@ export abstract class Ledger<T> {
       return;
     }
     this.state = 'errored';
-    let thrown: unknown;
+    this.failure = error;
+    let thrown: unknown = this.thrownWhileFailing;
     this.release((value) => {
       const error = this.quietly(value, 'error', true);
       if (thrown === undefined) thrown = error;
@@ -154,7 +165,7 @@ export abstract class Ledger<T> {
   }
 
   /** Reports a drop during termination; returns what `onDrop` threw (the first error has already won). */
-  private quietly(value: T, reason: DropReason, fromQueue: boolean): unknown {
+  protected quietly(value: T, reason: DropReason, fromQueue: boolean): unknown {
     this.recorder?.dropped(reason, fromQueue);
     if (this.report === undefined) return undefined;
     try {

@@ -121,6 +121,12 @@ export function fn<F extends (...args: never[]) => unknown>(): Check<F> {
   return callback as Check<F>;
 }
 
+/** true or false. */
+export function boolean(operator: string, option: string, value: unknown): boolean {
+  if (value !== true && value !== false) fail(operator, option, 'a boolean', value, 'type');
+  return value;
+}
+
 /** One of `allowed` (a string). */
 export function oneOf<S extends string>(allowed: readonly S[]): Check<S> {
   return (operator, option, value) => {

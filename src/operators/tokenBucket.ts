@@ -8,8 +8,6 @@
  * moves only when the bucket is found full (accrual above `burst` is lost) or when a timer settles a rounding tie.
  *
  * The level goes negative only in debt (a cost above `burst` let through by `throttleTokenBucket` in mode `'shape'`).
- *
- * @internal
  */
 export class TokenBucket {
   /** Bucket size in units (`burst * per`). */

@@ -46,6 +46,11 @@ export class RingBuffer<T> {
   }
 
   /** Removes and returns the newest value. The buffer must not be empty. */
+  /** The head, without removing it (the buffer must not be empty). */
+  peek(): T {
+    return this.items[this.head] as T;
+  }
+
   pop(): T {
     const at = (this.head + this.count - 1) & this.mask;
     const value = this.items[at] as T;
