@@ -278,3 +278,5 @@ function readsLikeQueueMetrics(value: unknown): value is QueueMetrics {
 // The resilience wing: circuit breakers and concurrency limiters (see breaker.ts, limiter.ts).
 export { registerCircuitBreaker } from './breaker.js';
 export type { CircuitBreakerRegistration, RegisterCircuitBreakerOptions } from './breaker.js';
+export { registerConcurrencyLimiter } from './limiter.js';
+export type { ConcurrencyLimiterRegistration, RegisterConcurrencyLimiterOptions } from './limiter.js';
