@@ -1,4 +1,4 @@
-import { Observable, catchError, map, mergeMap, of, take } from 'rxjs';
+import { Observable, catchError, defer, map, mergeMap, of, take } from 'rxjs';
 import { AjaxError, AjaxResponse } from 'rxjs/ajax';
 import type { AjaxRequest } from 'rxjs/ajax';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { circuitBreak } from '../../src/operators/circuitBreak.js';
 import { parseRetryAfter, retryAfter } from '../../src/operators/retryAfter.js';
 import type { RetryAfterAttempt, RetryAfterOptions } from '../../src/operators/retryAfter.js';
 import { accept, claim, createLink, emit, grant, offer, release } from '../../src/demand/link.js';
+import { drain, pull } from '../../src/index.js';
 import type { Link } from '../../src/demand/link.js';
 import { testScheduler } from '../helpers/marbles.js';
 
@@ -324,6 +325,28 @@ describe('retryAfter', () => {
         expect(seen).toEqual(['ok']);
         grant(consumer, 1);
         expect(seen).toEqual(['ok', 'ok']);
+      });
+    });
+
+    it('through the real drain: a pull() retried after a 503 stays paced by the drain (no unrequested value)', () => {
+      testScheduler().run(({ flush }) => {
+        let attempt = 0;
+        function* answers(): Generator<FakeResponse> {
+          if (++attempt === 1) yield busy('1');
+          for (let i = 0; i < 5; i++) yield response(200, undefined, `ok${i}`);
+        }
+        const seen: string[] = [];
+        const errors: unknown[] = [];
+        defer(() => pull(answers()))
+          .pipe(
+            retryAfter(noJitter),
+            drain((r) => of(r.label), { concurrency: 1 }),
+          )
+          .subscribe({ next: (v) => seen.push(v), error: (e) => errors.push(e) });
+        flush();
+        expect(errors).toEqual([]);
+        // unlinked, the second attempt's pull() would read ahead and the drain would error on a value it never asked for
+        expect(seen).toEqual(['ok0', 'ok1', 'ok2', 'ok3', 'ok4']);
       });
     });
   });
