@@ -59,13 +59,14 @@ class Average {
  * estimate, over 10 minutes) and moves the limit by their ratio.
  *
  * `gradient = clamp(long / short, 0.5, 1)`, `next = limit x gradient + queue`, smoothed 20%: while latency holds at
- * its long-run value the limit grows by `queue` (2, or a tenth of the limit) per window; when latency rises it shrinks
- * in proportion, by at most half per window. A window with a drop backs off 10%. When latency falls back below half
+ * its long-run value the limit grows by the whole of `queue` (2, or a tenth of the limit) per window, unsmoothed; when
+ * latency rises it shrinks in proportion, smoothed. A window with a drop backs off 10%. When latency falls back below half
  * the long average (after an overload ended), the long average is pulled down 5% per window instead of waiting for it
  * to decay. It does not grow while fewer than half the permits are used (an idle caller proves nothing).
  *
  * Differences from Netflix's Gradient2Limit, deliberate: no 1.5 RTT tolerance (it let the limit settle at 1.5x the
- * true concurrency against a downstream that queues), a queue allowance that grows with the limit, and drops count.
+ * true concurrency against a downstream that queues), a queue allowance that grows with the limit, unsmoothed growth
+ * while nothing queues (from the initial 4 it reaches 32 in about 12 windows instead of 70), and drops count.
  */
 export class Gradient2 implements Algorithm {
   private readonly long = new Average(600_000);
@@ -77,8 +78,10 @@ export class Gradient2 implements Algorithm {
     if (window.dropped) return limit * 0.9;
     if (short === undefined || long === undefined || window.maxInFlight < limit / 2) return limit;
     const gradient = Math.max(0.5, Math.min(1, long / short));
-    const next = limit * gradient + Math.max(2, limit / 10);
-    return limit * 0.8 + next * 0.2;
+    const queue = Math.max(2, limit / 10);
+    // no queueing seen: grow by the whole allowance (a limit far below the downstream's finds it in a few windows)
+    if (gradient === 1) return limit + queue;
+    return limit * 0.8 + (limit * gradient + queue) * 0.2;
   }
 }
 
