@@ -65,7 +65,7 @@ describe('circuitBreak with fromFetch against a real HTTP server', () => {
     expect(events).toEqual(['request', 'client: CallTimeoutError', 'closed unanswered']);
   });
 
-  it('with isFailureResult, HTTP 500 responses are failures: the circuit opens and later calls never leave', async () => {
+  it('with isFailureResult, HTTP 500s are failures: the circuit opens and later calls never leave', async () => {
     let requests = 0;
     const url = await serve((_req, res) => {
       requests++;

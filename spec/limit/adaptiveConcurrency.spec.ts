@@ -1,10 +1,10 @@
 /**
  * adaptiveConcurrency against a simulated downstream of true concurrency C, in virtual time, through the real `drain`
  * fed by a `pull()` flood (the producer always has a value ready): the downstream either slows down above C
- * (processor sharing: latency = base x running / C) or answers 503 at once when C calls are being served. C is 40 for 40 s, drops to 20
- * for 40 s, then recovers to 40 for 40 s. Checked: each algorithm's limit settles near C in each phase, following C
- * down and up; no project ever starts while the limit is already running; a limiter shared by two drains bounds the
- * sum of both.
+ * (processor sharing: latency = base x running / C) or answers 503 at once when C calls are being served. C is 40
+ * for 40 s, drops to 20 for 40 s, then recovers to 40 for 40 s. Checked: each algorithm's limit settles near C in
+ * each phase, following C down and up; no project ever starts while the limit is already running; a limiter shared by
+ * two drains bounds the sum of both.
  */
 import { Observable } from 'rxjs';
 import type { Subscription } from 'rxjs';
@@ -116,7 +116,8 @@ const cases: Array<[LimitAlgorithm, Model]> = [
 
 describe('adaptiveConcurrency against a downstream of true concurrency C (40, then 20, then 40)', () => {
   for (const [algorithm, model] of cases) {
-    it(`${algorithm}, a downstream that ${model === 'latency' ? 'slows down' : 'answers 503'} above C: settles near C and follows it`, () => {
+    const what = model === 'latency' ? 'slows down' : 'answers 503';
+    it(`${algorithm}, a downstream that ${what} above C: settles near C and follows it`, () => {
       const run = simulate(algorithm, model);
       console.log(
         `${algorithm} (${model}): limit settled at ${run.settled.map((l) => l.toFixed(1)).join(' / ')} ` +

@@ -60,9 +60,9 @@ class Average {
  *
  * `gradient = clamp(long / short, 0.5, 1)`, `next = limit x gradient + queue`, smoothed 20%: while latency holds at
  * its long-run value the limit grows by the whole of `queue` (2, or a tenth of the limit) per window, unsmoothed; when
- * latency rises it shrinks in proportion, smoothed. A window with a drop backs off 10%. When latency falls back below half
- * the long average (after an overload ended), the long average is pulled down 5% per window instead of waiting for it
- * to decay. It does not grow while fewer than half the permits are used (an idle caller proves nothing).
+ * latency rises it shrinks in proportion, smoothed. A window with a drop backs off 10%. When latency falls back below
+ * half the long average (after an overload ended), the long average is pulled down 5% per window instead of waiting
+ * for it to decay. It does not grow while fewer than half the permits are used (an idle caller proves nothing).
  *
  * Differences from Netflix's Gradient2Limit, deliberate: no 1.5 RTT tolerance (it let the limit settle at 1.5x the
  * true concurrency against a downstream that queues), a queue allowance that grows with the limit, unsmoothed growth

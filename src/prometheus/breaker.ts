@@ -94,7 +94,8 @@ const BREAKERS: FamilyKind<Watched> = {
  *
  * const registry = new Registry();
  * const payments = new CircuitBreaker({ failureRateThreshold: 0.5, callTimeout: 2_000 });
- * const registration = registerCircuitBreaker(payments, { name: 'breaker', registry, labels: { downstream: 'payments' } });
+ * const labels = { downstream: 'payments' };
+ * const registration = registerCircuitBreaker(payments, { name: 'breaker', registry, labels });
  * // serve `await registry.metrics()` on /metrics; on shutdown: registration.unregister()
  * ```
  *
