@@ -10,7 +10,7 @@
  * spec sees the spin a long `resetTimeout` or `Retry-After` causes on a real scheduler.
  */
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
-import { Clock } from '../reliability/cases.js';
+import { Clock } from '../contract/registry.js';
 
 /** The longest delay a Node timer holds; a longer one fires after 1 ms. */
 export const NODE_MAX_DELAY = 2 ** 31 - 1;

@@ -11,7 +11,7 @@ import type { Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { adaptiveConcurrency, drain, pull } from '../../src/index.js';
 import type { ConcurrencyLimiter, LimitAlgorithm } from '../../src/index.js';
-import { Clock } from '../reliability/cases.js';
+import { Clock } from '../contract/registry.js';
 
 const BASE = 100; // ms, the downstream's no-load latency
 const PHASE = 40_000;

@@ -3,7 +3,7 @@ import type { SchedulerAction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { retryAfter, retryBudget } from '../../src/index.js';
 import type { RetryBudget } from '../../src/index.js';
-import { Clock } from '../reliability/cases.js';
+import { Clock } from '../contract/registry.js';
 
 const busy = { status: 503, headers: new Headers() };
 

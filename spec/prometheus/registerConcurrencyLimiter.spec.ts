@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { adaptiveConcurrency } from '../../src/index.js';
 import { registerConcurrencyLimiter } from '../../src/prometheus/index.js';
-import { Clock } from '../reliability/cases.js';
+import { Clock } from '../contract/registry.js';
 import { parseExposition } from './exposition.js';
 
 const PORT = Symbol.for('rxjs-backpressure.concurrency-limiter.v1');

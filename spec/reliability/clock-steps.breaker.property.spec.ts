@@ -18,7 +18,7 @@ import { isCallTimeoutError, isCircuitOpenError } from '../../src/errors.js';
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
 import { retryAfter } from '../../src/operators/retryAfter.js';
 import { SteppingClock, schedulerOf } from '../breaker/clocks.js';
-import { propertyRuns } from './cases.js';
+import { propertyRuns } from '../contract/registry.js';
 
 const HOUR = 3_600_000;
 /** Longest timer time between two events (and so between two clock readings). */

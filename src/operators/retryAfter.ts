@@ -94,7 +94,8 @@ const operator = 'retryAfter';
  * `Retry-After` of 30 days under a larger `maxDelay`) are waited in full, in steps. Only an HTTP-date is read against
  * the wall clock (`scheduler.now()` as it is, since the date is one). Each attempt is subscribed with the consumer's
  * credit link on offer, so a demand-aware producer upstream (a `pull()`) stays paced by the drain below on every
- * attempt, and a refusal that came as a value gives its credit back.
+ * attempt, and a refusal that came as a value gives its credit back (the link returns the credit of a value that
+ * does not reach the consumer).
  *
  * With {@link circuitBreak}: placed after `retryAfter`, the breaker sees one call per retried request, and a request
  * that gave up counts as one failure; placed before it (inside), every attempt is a call, a 503 carried by an error
@@ -149,12 +150,6 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
 
       /** `response` (a value or an error) came back 429 / 503: wait and try again, or give up. */
       const retry = (response: unknown, status: number): void => {
-        // A refusal that came as a value is swallowed here: its credit goes back to the link before the attempt is
-        // unsubscribed (the producer releasing the link mid-emission would otherwise take the credit with it).
-        if (link?.pending === true) {
-          link.pending = false;
-          if (link.credit !== Infinity) link.credit++;
-        }
         call?.unsubscribe();
         call = undefined;
         const requested = requestedDelay(response);
