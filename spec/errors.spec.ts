@@ -36,10 +36,10 @@ describe('errors', () => {
     }
   });
 
-  it('guards recognise an error from another copy of the package (same Symbol.for brand)', () => {
+  it('guards recognise an error from another copy of the package (same versioned Symbol.for brand)', () => {
     // Another copy has its own classes, so instanceof fails, but the registered brand is shared.
     const foreign = Object.assign(new Error('open'), { name: 'CircuitOpenError', retryAfter: 5 });
-    Object.defineProperty(foreign, Symbol.for('rxjs-backpressure.error'), { value: 'CircuitOpenError' });
+    Object.defineProperty(foreign, Symbol.for('rxjs-backpressure.error.v1'), { value: 'CircuitOpenError' });
     expect(foreign instanceof CircuitOpenError).toBe(false);
     expect(isCircuitOpenError(foreign)).toBe(true);
     expect(isBackpressureError(foreign)).toBe(true);

@@ -2,12 +2,14 @@
  * Errors raised by rxjs-backpressure. Every class extends {@link BackpressureError} and sets `name`.
  *
  * The guards (`isBufferOverflowError(e)`, ...) check a brand registered with `Symbol.for`, not `instanceof`, so they
- * also recognise errors thrown by another installed copy of the package.
+ * also recognise errors thrown by another installed copy of the package. The brand is versioned
+ * (`rxjs-backpressure.error.v1`): its value is the error's kind, the class name.
  *
  * @module
  */
 
-const BRAND: unique symbol = Symbol.for('rxjs-backpressure.error') as never;
+/** The error brand, version 1: the kind of the error (its class name), read by the guards of every copy. */
+const BRAND: unique symbol = Symbol.for('rxjs-backpressure.error.v1') as never;
 
 type ErrorKind =
   'BackpressureError' | 'BufferOverflowError' | 'RateLimitExceededError' | 'CircuitOpenError' | 'CallTimeoutError';
@@ -170,110 +172,136 @@ function kindOf(error: unknown): ErrorKind | undefined {
 }
 
 /**
- * True for any error raised by rxjs-backpressure (any copy of it).
- *
- * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
- * installed.
+ * True for any error raised by rxjs-backpressure, of every kind: a {@link BufferOverflowError},
+ * {@link RateLimitExceededError}, {@link CircuitOpenError}, {@link CallTimeoutError} or a plain
+ * {@link BackpressureError}, from this copy of the package or another (it checks a brand, not `instanceof`).
  *
  * ```
- * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
- * isBackpressureError(error) -> true only for the matching kind
+ * error:                BufferOverflowError  CircuitOpenError  TypeError  new Error('down')
+ * isBackpressureError:  true                 true              false      false
  * ```
  *
  * ## Example
  * ```ts
  * import { isBackpressureError } from 'rxjs-backpressure';
  *
- * source$.subscribe({ error: (e) => console.log(isBackpressureError(e) ? 'backpressure' : 'other failure') });
+ * // backpressure is load to shed and count, anything else is a bug to report
+ * jobs$.subscribe({ error: (e) => (isBackpressureError(e) ? metrics.shed.inc() : reportBug(e)) });
  * ```
+ *
+ * @see {@link isBufferOverflowError}, {@link isRateLimitExceededError}, {@link isCircuitOpenError},
+ *   {@link isCallTimeoutError} for one kind
  */
 export function isBackpressureError(error: unknown): error is BackpressureError {
   return kindOf(error) !== undefined;
 }
 
 /**
- * True for a {@link BufferOverflowError} (any copy of the package).
- *
- * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
- * installed.
+ * True for a {@link BufferOverflowError}: a bounded buffer overflowed, or a drain received a value it did not request
+ * (any copy of the package).
  *
  * ```
- * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
- * isBufferOverflowError(error) -> true only for the matching kind
+ * source:  -a-b-c-d-|
+ * bufferBounded({ capacity: 3, demand: NEVER })
+ * output:  -------#        isBufferOverflowError(#) is true, e.capacity is 3
  * ```
  *
  * ## Example
  * ```ts
- * import { isBufferOverflowError } from 'rxjs-backpressure';
+ * import { bufferBounded, isBufferOverflowError } from 'rxjs-backpressure';
+ * import { catchError, EMPTY } from 'rxjs';
  *
- * source$.subscribe({ error: (e) => console.log(isBufferOverflowError(e) ? 'backpressure' : 'other failure') });
+ * uploads$.pipe(
+ *   bufferBounded({ capacity: 500, demand }),
+ *   catchError((e) => {
+ *     if (isBufferOverflowError(e)) log.warn(`upload queue over ${e.capacity}: the consumer is too slow`);
+ *     return EMPTY;
+ *   }),
+ * );
  * ```
+ *
+ * @see {@link bufferBounded}
  */
 export function isBufferOverflowError(error: unknown): error is BufferOverflowError {
   return kindOf(error) === 'BufferOverflowError';
 }
 
 /**
- * True for a {@link RateLimitExceededError} (any copy of the package).
- *
- * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
- * installed.
+ * True for a {@link RateLimitExceededError}: a token bucket in mode `'error'` could not pay for a value, or
+ * `retryAfter` gave up (any copy of the package). Its `retryAfter` says when to try again.
  *
  * ```
- * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
- * isRateLimitExceededError(error) -> true only for the matching kind
+ * source:  -a-b-|
+ * throttleTokenBucket({ rate: 1, per: 10, burst: 1, mode: 'error' })
+ * output:  -a-#            isRateLimitExceededError(#) is true, e.retryAfter is 8
  * ```
  *
  * ## Example
  * ```ts
- * import { isRateLimitExceededError } from 'rxjs-backpressure';
+ * import { isRateLimitExceededError, throttleTokenBucket } from 'rxjs-backpressure';
+ * import { retry, throwError, timer } from 'rxjs';
  *
- * source$.subscribe({ error: (e) => console.log(isRateLimitExceededError(e) ? 'backpressure' : 'other failure') });
+ * sends$.pipe(
+ *   throttleTokenBucket({ rate: 5, mode: 'error' }),
+ *   retry({ delay: (e) => (isRateLimitExceededError(e) ? timer(e.retryAfter) : throwError(() => e)) }),
+ * );
  * ```
+ *
+ * @see {@link throttleTokenBucket}
+ * @see {@link retryAfter}
  */
 export function isRateLimitExceededError(error: unknown): error is RateLimitExceededError {
   return kindOf(error) === 'RateLimitExceededError';
 }
 
 /**
- * True for a {@link CircuitOpenError} (any copy of the package).
- *
- * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
- * installed.
+ * True for a {@link CircuitOpenError}: a circuit breaker refused the call without making it (any copy of the
+ * package). Its `retryAfter` is the ms until a trial call may go through (`Infinity` while isolated).
  *
  * ```
- * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
- * isCircuitOpenError(error) -> true only for the matching kind
+ * call:    ---(subscribe)   breaker open, 2500 ms before half-open
+ * circuitBreak(breaker)
+ * output:  ---#              isCircuitOpenError(#) is true, e.retryAfter is 2500
  * ```
  *
  * ## Example
  * ```ts
- * import { isCircuitOpenError } from 'rxjs-backpressure';
+ * import { catchError, of, throwError } from 'rxjs';
+ * import { circuitBreak, isCircuitOpenError } from 'rxjs-backpressure';
  *
- * source$.subscribe({ error: (e) => console.log(isCircuitOpenError(e) ? 'backpressure' : 'other failure') });
+ * // serve the cached quote while the quote service is known to be down; let real failures through
+ * quote$.pipe(
+ *   circuitBreak(quotes),
+ *   catchError((e) => (isCircuitOpenError(e) ? of(cachedQuote) : throwError(() => e))),
+ * );
  * ```
+ *
+ * @see {@link circuitBreak}
  */
 export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
   return kindOf(error) === 'CircuitOpenError';
 }
 
 /**
- * True for a {@link CallTimeoutError} (any copy of the package).
- *
- * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
- * installed.
+ * True for a {@link CallTimeoutError}: a call guarded by a circuit breaker ran past `callTimeout` and was
+ * unsubscribed (any copy of the package). Its `timeout` is that `callTimeout`.
  *
  * ```
- * error:   BufferOverflowError | RateLimitExceededError | CircuitOpenError | CallTimeoutError | Error
- * isCallTimeoutError(error) -> true only for the matching kind
+ * call:    -----------      (never answers)
+ * circuitBreak({ callTimeout: 5 })
+ * output:  -----#           isCallTimeoutError(#) is true, e.timeout is 5
  * ```
  *
  * ## Example
  * ```ts
- * import { isCallTimeoutError } from 'rxjs-backpressure';
+ * import { circuitBreak, isCallTimeoutError } from 'rxjs-backpressure';
  *
- * source$.subscribe({ error: (e) => console.log(isCallTimeoutError(e) ? 'backpressure' : 'other failure') });
+ * report$.pipe(circuitBreak({ callTimeout: 5_000 })).subscribe({
+ *   error: (e) => (isCallTimeoutError(e) ? notify(`report took over ${e.timeout} ms`) : notify('report failed')),
+ * });
  * ```
+ *
+ * @see {@link circuitBreak}
  */
 export function isCallTimeoutError(error: unknown): error is CallTimeoutError {
   return kindOf(error) === 'CallTimeoutError';

@@ -29,9 +29,13 @@ export {
   isCircuitOpenError,
   isRateLimitExceededError,
 } from './errors.js';
+export { adaptiveConcurrency } from './limit/adaptiveConcurrency.js';
+export type { AdaptiveConcurrencyOptions, LimitAlgorithm } from './limit/adaptiveConcurrency.js';
+export type { ConcurrencyLimiter } from './limit/port.js';
+export { retryBudget } from './limit/retryBudget.js';
+export type { RetryBudget, RetryBudgetOptions } from './limit/retryBudget.js';
 export { QueueMetrics } from './metrics/QueueMetrics.js';
 export type { QueueMetricsOptions, QueueMetricsSnapshot } from './metrics/QueueMetrics.js';
-export type { ConcurrencyLimiter } from './limit/port.js';
 export type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './metrics/alerts.js';
 export { adaptiveBuffer } from './operators/adaptiveBuffer.js';
 export type { AdaptiveBufferOptions, AdaptiveOverflow } from './operators/adaptiveBuffer.js';

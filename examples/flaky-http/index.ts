@@ -10,7 +10,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Observable, catchError, interval, lastValueFrom, map, mergeMap, of, take, tap, toArray } from 'rxjs';
+import { catchError, interval, lastValueFrom, map, mergeMap, of, switchMap, take, tap, toArray } from 'rxjs';
+import { fromFetch } from 'rxjs/fetch';
 import { CircuitBreaker, circuitBreak, isCallTimeoutError, isCircuitOpenError } from 'rxjs-backpressure';
 
 const started = Date.now();
@@ -41,23 +42,14 @@ const server = createServer((req, res) => {
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/price`;
 
-/** One GET as an observable: unsubscribing aborts the request (so a timed-out call frees its socket). */
-function getPrice(): Observable<number> {
-  return new Observable<number>((subscriber) => {
-    const abort = new AbortController();
-    fetch(url, { signal: abort.signal })
-      .then(async (response) => {
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const body = (await response.json()) as { price: number };
-        subscriber.next(body.price);
-        subscriber.complete();
-      })
-      .catch((error: unknown) => subscriber.error(error));
-    return () => abort.abort();
-  });
-}
-
-const breaker = new CircuitBreaker({ failureThreshold: 3, callTimeout: 300, resetTimeout: 500 });
+// fromFetch aborts its request when unsubscribed, so a call past callTimeout frees its socket on the server too.
+// A 500 is a Response (a value): isFailureResult makes it count as the failure it is.
+const breaker = new CircuitBreaker<Response>({
+  failureThreshold: 3,
+  callTimeout: 300,
+  resetTimeout: 500,
+  isFailureResult: (response) => response.status >= 500,
+});
 const transitions = breaker.state$.subscribe((state) =>
   console.log(`${String(elapsed()).padStart(5)} ms  circuit ${state}`),
 );
@@ -68,8 +60,12 @@ const results = await lastValueFrom(
   interval(50).pipe(
     take(80),
     mergeMap(() =>
-      getPrice().pipe(
+      fromFetch(url).pipe(
         circuitBreak(breaker),
+        switchMap(async (response) => {
+          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+          return ((await response.json()) as { price: number }).price;
+        }),
         tap((price) => (lastPrice = price)),
         map((): Served => 'fresh'),
         catchError((error: unknown) =>

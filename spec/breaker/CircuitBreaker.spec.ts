@@ -187,7 +187,7 @@ describe('CircuitBreaker', () => {
   });
 
   describe('callTimeout', () => {
-    it('watches all running calls of one operator with a single timer, cancelled when no call is left', () => {
+    it('holds one timer per running call, none once it ended (a call ending while subscribing needs none)', () => {
       const clock = new Clock();
       const guard = circuitBreak<number>({ callTimeout: 10, failureThreshold: 100, scheduler: clock.scheduler });
       const ends: Array<[number, string]> = [];
@@ -201,9 +201,11 @@ describe('CircuitBreaker', () => {
       clock.advance(3);
       const b = run('b');
       run('c');
-      expect(clock.live()).toBe(1);
+      expect(clock.live()).toBe(3);
       clock.advance(7); // a times out at 10
+      expect(clock.live()).toBe(2);
       b.unsubscribe();
+      expect(clock.live()).toBe(1);
       clock.advance(10); // c at 13
       expect(ends).toEqual([
         [10, 'a CallTimeoutError'],

@@ -2,13 +2,11 @@ import { EMPTY, Observable, catchError, defer, mergeMap, of, retry, take, takeUn
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/breaker/CircuitBreaker.js';
 import type { CircuitBreakerOptions } from '../../src/breaker/CircuitBreaker.js';
-import { isCallTimeoutError, isCircuitOpenError } from '../../src/errors.js';
+import { CallTimeoutError, isCallTimeoutError, isCircuitOpenError } from '../../src/errors.js';
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
 import { BREAKER_STATES } from 'rxjs-backpressure/testing';
 import { testScheduler } from '../helpers/marbles.js';
 import type { RunHelpers } from 'rxjs/testing';
-
-/** State letters for state$ marbles. */
 
 /** How a call ended, as a marble value: X its own error, T CallTimeoutError, R CircuitOpenError. */
 function verdict(error: unknown): Observable<string> {
@@ -234,6 +232,89 @@ describe('circuitBreak', () => {
         expectObservable(cold('---(a|)').pipe(circuitBreak(breaker))).toBe('---(a|)');
         expectObservable(breaker.state$).toBe('c', BREAKER_STATES);
       });
+    });
+  });
+
+  describe('isFailureResult', () => {
+    it('fails the call at the first value it accepts; the value and the rest still go downstream', () => {
+      testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const breaker = new CircuitBreaker<string>({
+          failureThreshold: 1,
+          resetTimeout: 10,
+          isFailureResult: (v) => v === 'f',
+        });
+        const g = circuitBreak<string>(breaker);
+        const failing = cold('-f-g|');
+        const calls = { x: failing.pipe(g), y: cold('(y|)').pipe(g) };
+        // x fails at its f (frame 2): the circuit opens there, before f is forwarded; y at 3 is refused; g and | of x
+        // still come through and change nothing
+        const requests = hot('-x-y--|');
+        const expected = '    --fRg-|';
+        const state = '       c-o---------h';
+        expectObservable(perRequest(requests, calls)).toBe(expected);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
+        expectSubscriptions(failing.subscriptions).toBe('-^---!');
+      });
+    });
+
+    it('the breaker knows before the value is forwarded (a subscriber sees the circuit already open)', () => {
+      const breaker = new CircuitBreaker<number>({ failureThreshold: 1, isFailureResult: (v) => v >= 500 });
+      const seen: string[] = [];
+      of(200, 500, 200)
+        .pipe(circuitBreak(breaker))
+        .subscribe({ next: (v) => seen.push(`${v} ${breaker.state}`), complete: () => seen.push('|') });
+      expect(seen).toEqual(['200 closed', '500 open', '200 open', '|']);
+    });
+
+    it('a failure value in half-open opens the circuit again; values it rejects let the trial succeed', () => {
+      testScheduler().run(({ cold, hot, expectObservable }) => {
+        const breaker = new CircuitBreaker<string>({
+          failureThreshold: 1,
+          resetTimeout: 3,
+          isFailureResult: (v) => v === 'f',
+        });
+        const g = circuitBreak<string>(breaker);
+        const calls = { x: cold('(f|)').pipe(g), o: cold('-(o|)').pipe(g) };
+        // f opens at 1; half-open at 4; the trial x at 5 fails at f: open until 8; the trial o at 9 closes at 10
+        const requests = hot('-x---x---o-|');
+        const expected = '    -f---f----o|';
+        const state = '       co--ho--h-c';
+        expectObservable(perRequest(requests, calls)).toBe(expected);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
+      });
+    });
+
+    it('a call that failed at a value is no longer timed (callTimeout does not cut it)', () => {
+      testScheduler().run(({ cold, expectObservable }) => {
+        const guard = circuitBreak<string>({ callTimeout: 3, failureThreshold: 5, isFailureResult: (v) => v === 'f' });
+        expectObservable(cold('-f------a|').pipe(guard)).toBe('-f------a|');
+        const timeout = new CallTimeoutError('circuitBreak: call timed out after 3 ms', 3);
+        expectObservable(cold('-a------a|').pipe(guard)).toBe('-a-#', undefined, timeout);
+      });
+    });
+
+    it('errors with what it threw, counting a failure and unsubscribing upstream', () => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+        const boom = new Error('judge threw');
+        const breaker = new CircuitBreaker<string>({
+          failureThreshold: 1,
+          isFailureResult: () => {
+            throw boom;
+          },
+        });
+        const source = cold('-a-b|');
+        expectObservable(source.pipe(circuitBreak(breaker))).toBe('-#', undefined, boom);
+        expectSubscriptions(source.subscriptions).toBe('^!');
+        expectObservable(breaker.state$, '^--!').toBe('co', BREAKER_STATES);
+      });
+    });
+
+    it('types its value from the stream when circuitBreak is given options', () => {
+      const statuses: number[] = [];
+      of({ status: 200 }, { status: 503 })
+        .pipe(circuitBreak({ failureThreshold: 1, isFailureResult: (response) => response.status >= 500 }))
+        .subscribe((response) => statuses.push(response.status));
+      expect(statuses).toEqual([200, 503]);
     });
   });
 

@@ -1,4 +1,4 @@
-import { Observable, catchError, map, mergeMap, of, take } from 'rxjs';
+import { Observable, catchError, defer, map, mergeMap, of, take } from 'rxjs';
 import { AjaxError, AjaxResponse } from 'rxjs/ajax';
 import type { AjaxRequest } from 'rxjs/ajax';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,9 @@ import { isCircuitOpenError, isRateLimitExceededError } from '../../src/errors.j
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
 import { parseRetryAfter, retryAfter } from '../../src/operators/retryAfter.js';
 import type { RetryAfterAttempt, RetryAfterOptions } from '../../src/operators/retryAfter.js';
+import { accept, claim, createLink, emit, grant, offer, release } from '../../src/demand/link.js';
+import { drain, pull } from '../../src/index.js';
+import type { Link } from '../../src/demand/link.js';
 import { testScheduler } from '../helpers/marbles.js';
 
 /** A fetch-like Response: status and a Headers object. */
@@ -277,6 +280,73 @@ describe('retryAfter', () => {
           ),
         ).toBe('2000ms (x|)', { x: 'open' });
         expectSubscriptions(request.subscriptions).toBe(['(^!)', '1000ms (^!)']);
+      });
+    });
+  });
+
+  describe('the credit link', () => {
+    /**
+     * A demand-aware producer as the link protocol defines one: it claims the link on offer when subscribed and emits
+     * `answers` one per credit. `links` records the link each subscription claimed (undefined: none on offer).
+     */
+    function linkedProducer(answers: () => FakeResponse[], links: Array<Link | undefined>) {
+      return new Observable<FakeResponse>((subscriber) => {
+        const queue = answers();
+        const wake = (): void => {
+          while (link !== undefined && link.credit > 0 && queue.length > 0 && !subscriber.closed) {
+            emit(link, subscriber, queue.shift()!);
+          }
+        };
+        const link = claim(wake);
+        links.push(link);
+        if (link === undefined) queue.splice(0).forEach((r) => subscriber.next(r));
+        else wake();
+        return () => link && release(link, wake);
+      });
+    }
+
+    it('carries the consumer link to every attempt, so a demand-aware producer is paced on the retry too', () => {
+      testScheduler().run(({ flush }) => {
+        const links: Array<Link | undefined> = [];
+        let attempt = 0;
+        const producer = linkedProducer(() => (attempt++ === 0 ? [busy('1'), ok] : [ok, ok, ok]), links);
+        const consumer = createLink('test');
+        const seen: string[] = [];
+        offer(consumer, () =>
+          producer.pipe(retryAfter(noJitter)).subscribe((r) => {
+            accept(consumer);
+            seen.push(r.label);
+          }),
+        );
+        grant(consumer, 1);
+        flush(); // the retry after 1 s
+        // both attempts claimed the consumer's link; the second sent one answer for the one credit outstanding
+        expect(links).toEqual([consumer, consumer]);
+        expect(seen).toEqual(['ok']);
+        grant(consumer, 1);
+        expect(seen).toEqual(['ok', 'ok']);
+      });
+    });
+
+    it('through the real drain: a pull() retried after a 503 stays paced by the drain (no unrequested value)', () => {
+      testScheduler().run(({ flush }) => {
+        let attempt = 0;
+        function* answers(): Generator<FakeResponse> {
+          if (++attempt === 1) yield busy('1');
+          for (let i = 0; i < 5; i++) yield response(200, undefined, `ok${i}`);
+        }
+        const seen: string[] = [];
+        const errors: unknown[] = [];
+        defer(() => pull(answers()))
+          .pipe(
+            retryAfter(noJitter),
+            drain((r) => of(r.label), { concurrency: 1 }),
+          )
+          .subscribe({ next: (v) => seen.push(v), error: (e) => errors.push(e) });
+        flush();
+        expect(errors).toEqual([]);
+        // unlinked, the second attempt's pull() would read ahead and the drain would error on a value it never asked for
+        expect(seen).toEqual(['ok0', 'ok1', 'ok2', 'ok3', 'ok4']);
       });
     });
   });

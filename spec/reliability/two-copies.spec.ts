@@ -4,7 +4,7 @@
  * `vi.resetModules()`, so its classes are distinct (instanceof across copies is false) exactly as in a real install.
  */
 import { Registry } from 'prom-client';
-import { Subject, throwError } from 'rxjs';
+import { Subject, of, throwError } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 
 async function twoCopies() {
@@ -59,5 +59,53 @@ describe('two copies of the package', () => {
     expect(() => firstPrometheus.registerQueueMetrics({ depth: 1 } as never, { name: 'x', registry })).toThrow(
       TypeError,
     );
+  });
+
+  it('registerCircuitBreaker exports a CircuitBreaker of the other copy (found by its versioned port)', async () => {
+    const { firstPrometheus, second } = await twoCopies();
+    const breaker = new second.CircuitBreaker({ failureThreshold: 1 });
+    throwError(() => new Error('down'))
+      .pipe(second.circuitBreak(breaker))
+      .subscribe({ error: () => undefined });
+    const registry = new Registry();
+    firstPrometheus.registerCircuitBreaker(breaker, { name: 'payments', registry });
+    const text = await registry.metrics();
+    expect(text).toContain('payments_state{state="open"} 1');
+    expect(text).toContain('payments_calls_total{outcome="failure"} 1');
+  });
+
+  it('drain runs under an adaptiveConcurrency limiter of the other copy, and retryAfter spends its retryBudget', async () => {
+    const { first, second } = await twoCopies();
+    const limiter = second.adaptiveConcurrency({ initial: 2 });
+    const running: number[] = [];
+    let now = 0;
+    const seen: number[] = [];
+    first
+      .pull([1, 2, 3, 4, 5])
+      .pipe(
+        first.drain(
+          (v: number) =>
+            new Promise<number>((resolve) => {
+              running.push(++now);
+              setTimeout(() => {
+                now--;
+                resolve(v);
+              }, 1);
+            }),
+          { concurrency: limiter },
+        ),
+      )
+      .subscribe((v) => seen.push(v));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(Math.max(...running)).toBeLessThanOrEqual(2);
+    const budget = second.retryBudget({ ratio: 0, minPerSecond: 1 });
+    const errors: unknown[] = [];
+    of({ status: 503, headers: new Headers() })
+      .pipe(first.retryAfter({ maxAttempts: 5, defaultDelay: 0, jitter: 0, budget }))
+      .subscribe({ error: (e) => errors.push(e) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(budget.balance).toBe(0); // the one retry of the second it allows was spent by the other copy's retryAfter
+    expect(second.isRateLimitExceededError(errors[0])).toBe(true);
   });
 });

@@ -25,8 +25,6 @@ import { addCredit } from '../internal/credit.js';
  *
  * The stack lives on `globalThis` under a registered symbol and the link is a plain object, so two copies of this
  * package (ESM and CommonJS, two installs) link to each other. Version 1 of the protocol: the fields of {@link Link}.
- *
- * @internal
  */
 export interface Link {
   /** Protocol version. */

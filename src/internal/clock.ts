@@ -15,8 +15,6 @@ import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
  * **Waits longer than 2^31 - 1 ms are split.** Node turns a longer `setTimeout` into 1 ms (with a warning), so a
  * monthly quota would spin. {@link scheduleAfter} waits in steps of at most that length, counting the remaining time
  * down by the steps it waited (not by readings, which may step), and runs the work once all of it has passed.
- *
- * @internal
  */
 export class Clock {
   private last = -Infinity;

@@ -16,13 +16,13 @@ export interface ConcurrencyLimiter {
  * A drain holds one permit for every credit it has granted its producer and every project it runs, so the projects of
  * all drains sharing a limiter never exceed its limit. It takes a permit before it grants a credit
  * (`tryAcquire`), gives it back when the project for that credit has ended, with what the limiter learns from it
- * (`release`), and waits for `onAvailable` when no permit was free.
- *
- * @internal
+ * (`release`), and waits for `onAvailable` when no permit was free. Not public API: a limiter's member holding the
+ * port is tagged internal, so it is stripped from the published types (a tag here would strip the declaration that
+ * drain.ts still names).
  */
 export const LIMITER: unique symbol = Symbol.for('rxjs-backpressure.concurrency-limiter.v1') as never;
 
-/** @internal */
+/** The limiter port, version 1 (not public API, see {@link LIMITER}). */
 export interface LimiterPort {
   /** Takes one permit if fewer than `limit` are held; false otherwise. */
   tryAcquire(): boolean;

@@ -3,13 +3,13 @@ import type { DropReason } from '../types.js';
 /**
  * The recording port of a {@link QueueMetrics}: what an operator tells it, found under a registered symbol so that a
  * QueueMetrics made by another copy of the package (ESM and CommonJS, two installs) is recognised and fed alike.
- * Version 1; a later version gets a new symbol, and a QueueMetrics may answer under both.
- *
- * @internal
+ * Version 1; a later version gets a new symbol, and a QueueMetrics may answer under both. Not public API (the member
+ * of QueueMetrics holding it is tagged internal, so it is stripped from the published types; a tag here would strip
+ * the declaration that the modules importing it still name).
  */
 export const RECORDER: unique symbol = Symbol.for('rxjs-backpressure.queue-metrics.v1') as never;
 
-/** @internal */
+/** The recording port, version 1 (not public API, see {@link RECORDER}). */
 export interface QueueRecorder {
   /** An operator subscription with this capacity starts (or its capacity changes by `delta`). */
   capacity(delta: number): void;

@@ -1,17 +1,10 @@
 import { Observable } from 'rxjs';
-import type {
-  MonoTypeOperatorFunction,
-  SchedulerAction,
-  SchedulerLike,
-  Subscriber,
-  Subscription,
-  Unsubscribable,
-} from 'rxjs';
-import { CircuitBreaker, admitCall, breakerInternals, breakerSettings, settleCall } from '../breaker/CircuitBreaker.js';
-import type { CallResult, CircuitBreakerOptions } from '../breaker/CircuitBreaker.js';
-import { CallTimeoutError } from '../errors.js';
-import { SourceSubscriber } from '../internal/subscriber.js';
-import type { SourceHandlers } from '../internal/subscriber.js';
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { CircuitBreaker } from '../breaker/CircuitBreaker.js';
+import type { CircuitBreakerOptions } from '../breaker/CircuitBreaker.js';
+import { Call } from '../breaker/call.js';
+import { breakerSettings } from '../breaker/options.js';
+import { breakerPort } from '../breaker/port.js';
 
 /**
  * Guards an observable with a circuit breaker: each subscription is one call, refused at once while the circuit is
@@ -21,14 +14,20 @@ import type { SourceHandlers } from '../internal/subscriber.js';
  * subscribing errors at once with `CircuitOpenError` (carrying `retryAfter` ms) and upstream is not subscribed. A call
  * succeeds when it completes, or when it is unsubscribed after emitting at least one value; it fails when it errors
  * with an error `isFailure` accepts, or runs past `callTimeout` (it is then unsubscribed from upstream and errors with
- * `CallTimeoutError`); unsubscribed before any value it counts as neither (a trial call then frees its slot). The
- * breaker learns a result before the error or completion is forwarded, so a `retry` resubscribing at once already
- * sees the new state.
+ * `CallTimeoutError`); unsubscribed before any value it counts as neither (a trial call then frees its slot). A value
+ * `isFailureResult` accepts (an HTTP 500 `Response`) fails the call at that value: counted before the value is
+ * forwarded, and final (the value and the rest of the call still go downstream, nothing later changes the verdict,
+ * `callTimeout` no longer applies). The breaker learns a result before the error or completion is forwarded, so a
+ * `retry` resubscribing at once already sees the new state.
+ *
+ * In front of `fetch`, use `fromFetch` from `rxjs/fetch`: it aborts the request when unsubscribed, so a call that
+ * times out is closed on the server too (a `defer(() => fetch(url))` keeps running).
  *
  * `retryAfter` is the time left until half-open while open, `Infinity` while isolated, and `callTimeout` (or, without
  * one, `resetTimeout`) when half-open with every trial slot taken. A call times out only when it runs longer than
- * `callTimeout`; one that ends or is unsubscribed exactly then is not timed out. One timer watches all running calls
- * of an operator, and a call that ends while subscribing (a synchronous source) needs none.
+ * `callTimeout`; one that ends or is unsubscribed exactly then is not timed out. Each running call has its own timer,
+ * which decides (a wall clock that steps times out nothing early or late); a call that ends while subscribing (a
+ * synchronous source) needs none.
  *
  * Given a {@link CircuitBreaker}, it reports to that one (share it across every stream that calls one downstream).
  * Given options, it creates one breaker that every subscription through this operator shares.
@@ -43,15 +42,21 @@ import type { SourceHandlers } from '../internal/subscriber.js';
  *
  * ## Example
  * ```ts
- * import { catchError, mergeMap, of } from 'rxjs';
- * import { ajax } from 'rxjs/ajax';
+ * import { catchError, mergeMap, of, switchMap } from 'rxjs';
+ * import { fromFetch } from 'rxjs/fetch';
  * import { circuitBreak, isCircuitOpenError } from 'rxjs-backpressure';
  *
- * const guard = circuitBreak<Price>({ failureThreshold: 5, callTimeout: 2_000, resetTimeout: 10_000 });
+ * const guard = circuitBreak<Response>({
+ *   failureThreshold: 5,
+ *   callTimeout: 2_000, // fromFetch aborts the timed-out request
+ *   resetTimeout: 10_000,
+ *   isFailureResult: (response) => response.status >= 500,
+ * });
  * const prices$ = requests$.pipe(
- *   mergeMap((id) =>
- *     ajax.getJSON<Price>(`/prices/${id}`).pipe(
+ *   mergeMap((id: string) =>
+ *     fromFetch(`/prices/${id}`).pipe(
  *       guard,
+ *       switchMap((response) => response.json() as Promise<Price>),
  *       catchError((e) => (isCircuitOpenError(e) ? of(cachedPrice(id)) : of(unknownPrice(id)))),
  *     ),
  *   ),
@@ -61,198 +66,23 @@ import type { SourceHandlers } from '../internal/subscriber.js';
  * @param breaker a shared {@link CircuitBreaker}, or the options of one this operator creates (default: all defaults)
  * @see {@link CircuitBreaker} the breaker itself: state$, isolate(), reset(), toJSON()
  */
-export function circuitBreak<T>(breaker: CircuitBreaker | CircuitBreakerOptions = {}): MonoTypeOperatorFunction<T> {
-  let shared: CircuitBreaker;
-  if (isCircuitBreaker(breaker)) {
-    shared = breaker;
-  } else {
-    breakerSettings('circuitBreak', breaker);
-    shared = new CircuitBreaker(breaker);
+export function circuitBreak<T>(
+  breaker: CircuitBreaker<any> | CircuitBreakerOptions<T> = {},
+): MonoTypeOperatorFunction<T> {
+  // A breaker (of any copy of the package) is known by its versioned port; anything else is options.
+  let port = breakerPort(breaker);
+  if (port === undefined) {
+    breakerSettings('circuitBreak', breaker as CircuitBreakerOptions<never>);
+    port = breakerPort(new CircuitBreaker(breaker as CircuitBreakerOptions<T>))!;
   }
-  const { timed, scheduler, settings } = breakerInternals(shared);
-  const { callTimeout, isFailure } = settings;
-  const guard: Guard = {
-    breaker: shared,
-    isFailure,
-    deadlines: callTimeout === undefined ? undefined : new Deadlines(scheduler, callTimeout),
-  };
-
+  const shared = port;
   return (source) =>
     new Observable<T>((subscriber) => {
-      const generation = admitCall(shared);
+      const generation = shared.admit();
       if (typeof generation !== 'number') {
         subscriber.error(generation);
         return undefined;
       }
-      return new Call<T>(guard, subscriber, generation, timed ? scheduler.now() : 0).start(source);
+      return new Call<T>(shared, subscriber, generation, shared.timed ? shared.now() : 0).start(source);
     });
-}
-
-/**
- * A {@link CircuitBreaker}, from this copy of the package or from another (an ESM and a CommonJS copy, two installs):
- * known by the methods circuitBreak calls, which no options object has.
- */
-function isCircuitBreaker(value: unknown): value is CircuitBreaker {
-  if (value instanceof CircuitBreaker) return true;
-  const candidate = value as Record<string, unknown> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate['admit'] === 'function' &&
-    typeof candidate['settle'] === 'function' &&
-    typeof candidate['isolate'] === 'function'
-  );
-}
-
-/** What the subscriptions through one circuitBreak operator share. */
-interface Guard {
-  breaker: CircuitBreaker;
-  isFailure: ((error: unknown) => boolean) | undefined;
-  deadlines: Deadlines | undefined;
-}
-
-/**
- * One call: the handlers its source subscriber reports to, and its teardown. A class rather than closures, so a call
- * allocates one object and no functions. While running with a `callTimeout` it is also a link in its guard's deadline
- * list.
- */
-class Call<T> implements SourceHandlers<T>, Unsubscribable {
-  private emitted = false;
-  private settled = false;
-  private upstream: Subscription | undefined = undefined;
-  /** When it times out (scheduler time), and its neighbours in the deadline list (oldest first). */
-  deadline = 0;
-  previous: Call<unknown> | undefined = undefined;
-  following: Call<unknown> | undefined = undefined;
-
-  constructor(
-    private readonly guard: Guard,
-    private readonly subscriber: Subscriber<T>,
-    private readonly generation: number,
-    private readonly startedAt: number,
-  ) {}
-
-  /** Subscribes upstream; returns the teardown a call still running needs (one that already ended needs none). */
-  start(source: Observable<T>): Unsubscribable | undefined {
-    const upstream = new SourceSubscriber<T>(this.subscriber, this);
-    this.upstream = upstream;
-    source.subscribe(upstream);
-    if (this.settled) return undefined; // it ended while subscribing (a synchronous source): no deadline to watch
-    this.guard.deadlines?.watch(this as Call<unknown>);
-    return this;
-  }
-
-  next(value: T): void {
-    this.emitted = true;
-    this.subscriber.next(value);
-  }
-
-  error(error: unknown): void {
-    const { isFailure } = this.guard;
-    let failed: boolean;
-    try {
-      failed = isFailure === undefined || isFailure(error);
-    } catch (thrown) {
-      this.end('failure');
-      this.subscriber.error(thrown);
-      return;
-    }
-    this.end(failed ? 'failure' : 'ignored');
-    this.subscriber.error(error);
-  }
-
-  complete(): void {
-    this.end('success');
-    this.subscriber.complete();
-  }
-
-  /** Called by the deadline list (which has already unlinked it) when the call outlived `callTimeout`. */
-  timeOut(timeout: number): void {
-    if (this.settled) return;
-    this.upstream?.unsubscribe();
-    this.end('timeout');
-    this.subscriber.error(new CallTimeoutError(`circuitBreak: call timed out after ${timeout} ms`, timeout));
-  }
-
-  /** Teardown: a call unsubscribed before it ended succeeded if it emitted, else it counts as neither. */
-  unsubscribe(): void {
-    if (!this.settled) this.end(this.emitted ? 'success' : 'none');
-  }
-
-  private end(result: CallResult): void {
-    this.settled = true;
-    this.guard.deadlines?.forget(this as Call<unknown>);
-    settleCall(this.guard.breaker, this.generation, result, this.startedAt);
-  }
-}
-
-/**
- * The running calls of one operator in deadline order, watched by a single scheduled action (instead of a timer per
- * call). Deadlines are start time + `callTimeout`, so the list is in start order: a call joins at the tail and leaves
- * from anywhere in O(1). The action is scheduled for the head's deadline and cancelled as soon as no call is left to
- * time out, so a subscription that ends leaves no action on the scheduler.
- *
- * A call times out only once it has run longer than `callTimeout`: at its deadline the action first lets everything
- * else already due at that instant happen (a source ending, an unsubscription), then times out the calls still
- * running.
- */
-class Deadlines {
-  private head: Call<unknown> | undefined = undefined;
-  private tail: Call<unknown> | undefined = undefined;
-  private timer: Subscription | undefined = undefined;
-
-  constructor(
-    private readonly scheduler: SchedulerLike,
-    private readonly timeout: number,
-  ) {}
-
-  watch(call: Call<unknown>): void {
-    call.deadline = this.scheduler.now() + this.timeout;
-    call.previous = this.tail;
-    if (this.tail === undefined) this.head = call;
-    else this.tail.following = call;
-    this.tail = call;
-    if (this.timer === undefined) this.arm(this.timeout, false);
-  }
-
-  forget(call: Call<unknown>): void {
-    if (call.previous === undefined && this.head !== call) return; // not in the list
-    if (call.previous === undefined) this.head = call.following;
-    else call.previous.following = call.following;
-    if (call.following === undefined) this.tail = call.previous;
-    else call.following.previous = call.previous;
-    call.previous = undefined;
-    call.following = undefined;
-    if (this.head === undefined && this.timer !== undefined) {
-      // Nothing left to time out: leave no action on the scheduler.
-      this.timer.unsubscribe();
-      this.timer = undefined;
-    }
-  }
-
-  /** Times out the calls past their deadline (or at it, when `due`), then waits for the next deadline. */
-  expire(due: boolean): void {
-    this.timer = undefined;
-    const now = this.scheduler.now();
-    for (let call = this.head; call !== undefined && (call.deadline < now || (due && call.deadline <= now));) {
-      this.forget(call);
-      call.timeOut(this.timeout);
-      call = this.head;
-    }
-    const head = this.head;
-    if (head === undefined || this.timer !== undefined) return;
-    if (head.deadline <= now) this.arm(0, true);
-    else this.arm(head.deadline - now, false);
-  }
-
-  private arm(delay: number, due: boolean): void {
-    this.timer = this.scheduler.schedule(expire, delay, { deadlines: this, due });
-  }
-}
-
-function expire(
-  this: SchedulerAction<{ deadlines: Deadlines; due: boolean }>,
-  state?: { deadlines: Deadlines; due: boolean },
-): void {
-  state!.deadlines.expire(state!.due);
 }

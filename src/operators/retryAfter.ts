@@ -1,16 +1,23 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike, Subscription } from 'rxjs';
+import { onOffer, offer } from '../demand/link.js';
 import { RateLimitExceededError } from '../errors.js';
+import { scheduleAfter } from '../internal/clock.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
 import {
-  callback,
-  checkOptions,
   fail,
+  fn,
   nonNegativeNumber,
+  optional,
   positiveInteger,
   probability,
-  scheduler as schedulerOption,
+  scheduler,
+  settings,
+  shaped,
+  withDefault,
 } from '../internal/options.js';
+import type { RetryBudget } from '../limit/retryBudget.js';
+import type { Check, Schema } from '../internal/options.js';
 
 /** What {@link retryAfter} tells `onRetry` before it waits. */
 export interface RetryAfterAttempt {
@@ -57,20 +64,13 @@ export interface RetryAfterOptions {
   onRetry?: ((retry: RetryAfterAttempt) => void) | undefined;
   /** The clock an HTTP-date is measured against, and where the waits run. Default `asyncScheduler`. */
   scheduler?: SchedulerLike | undefined;
+  /**
+   * A {@link retryBudget} shared with other streams: each subscription deposits one call, each retry must be withdrawn
+   * from it, and with the budget spent `retryAfter` gives up at once, as after `maxAttempts` (a
+   * `RateLimitExceededError` whose `cause` is the last answer). Default: no budget, only `maxAttempts`.
+   */
+  budget?: RetryBudget | undefined;
 }
-
-const OPTION_KEYS = [
-  'maxAttempts',
-  'maxDelay',
-  'defaultDelay',
-  'jitter',
-  'random',
-  'statuses',
-  'status',
-  'header',
-  'onRetry',
-  'scheduler',
-] as const;
 
 const operator = 'retryAfter';
 
@@ -78,7 +78,7 @@ const operator = 'retryAfter';
  * Retries a request that the server answered `429 Too Many Requests` or `503 Service Unavailable`, after the time its
  * `Retry-After` header asks for.
  *
- * Each subscription to the source is one attempt (a request observable: `defer(() => fetch(url))`, `ajax(...)`, a
+ * Each subscription to the source is one attempt (a request observable: `fromFetch(url)`, `ajax(...)`, a
  * Node `http.get` wrapped in an Observable). A response value, or an error (an `AjaxError`), whose status is in
  * `statuses` ends the attempt instead of going downstream: the attempt is unsubscribed and, after a wait, the source
  * is subscribed again. Other values and errors pass through untouched (a network error is not this operator's to
@@ -86,8 +86,16 @@ const operator = 'retryAfter';
  *
  * The wait is `Retry-After` (delta-seconds, or an HTTP-date measured against `scheduler.now()`; a date in the past is
  * 0), or `defaultDelay` when the header is missing or unreadable; capped at `maxDelay`; then `jitter × random() ×`
- * that is added. After `maxAttempts` attempts it gives up: the stream errors with a `RateLimitExceededError` whose
+ * that is added. After `maxAttempts` attempts, or at once when its `budget` (a shared {@link retryBudget}) allows no
+ * more retries, it gives up: the stream errors with a `RateLimitExceededError` whose
  * `retryAfter` is the ms the server last asked for and whose `cause` is the last response or error.
+ *
+ * The waits are timers, so a wall clock that steps neither shortens nor lengthens them; waits above 2^31 - 1 ms (a
+ * `Retry-After` of 30 days under a larger `maxDelay`) are waited in full, in steps. Only an HTTP-date is read against
+ * the wall clock (`scheduler.now()` as it is, since the date is one). Each attempt is subscribed with the consumer's
+ * credit link on offer, so a demand-aware producer upstream (a `pull()`) stays paced by the drain below on every
+ * attempt, and a refusal that came as a value gives its credit back (the link returns the credit of a value that
+ * does not reach the consumer).
  *
  * With {@link circuitBreak}: placed after `retryAfter`, the breaker sees one call per retried request, and a request
  * that gave up counts as one failure; placed before it (inside), every attempt is a call, a 503 carried by an error
@@ -102,11 +110,11 @@ const operator = 'retryAfter';
  *
  * ## Example
  * ```ts
- * import { defer } from 'rxjs';
+ * import { fromFetch } from 'rxjs/fetch';
  * import { circuitBreak, retryAfter } from 'rxjs-backpressure';
  *
  * // Honour the server's Retry-After up to 3 times (at most 10 s each), then count one failure on the breaker.
- * const price$ = defer(() => fetch('https://api.example.com/price')).pipe(
+ * const price$ = fromFetch('https://api.example.com/price').pipe(
  *   retryAfter({ maxAttempts: 3, maxDelay: 10_000, onRetry: ({ response }) => (response as Response).body?.cancel() }),
  *   circuitBreak(priceApiBreaker),
  * );
@@ -119,26 +127,10 @@ const operator = 'retryAfter';
  * @see {@link https://www.rfc-editor.org/rfc/rfc9110#field.retry-after | RFC 9110 Retry-After}
  */
 export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperatorFunction<T> {
-  checkOptions(operator, options, OPTION_KEYS);
-  const maxAttempts =
-    options.maxAttempts === undefined ? 3 : positiveInteger(operator, 'maxAttempts', options.maxAttempts);
-  const maxDelay = options.maxDelay === undefined ? 60_000 : nonNegativeNumber(operator, 'maxDelay', options.maxDelay);
-  const defaultDelay =
-    options.defaultDelay === undefined ? 1000 : nonNegativeNumber(operator, 'defaultDelay', options.defaultDelay);
-  const jitter = options.jitter === undefined ? 0.1 : probability(operator, 'jitter', options.jitter);
-  const random =
-    options.random === undefined ? Math.random : callback<() => number>(operator, 'random', options.random);
-  const statuses = options.statuses === undefined ? [429, 503] : statusList(options.statuses);
-  const statusOf =
-    options.status === undefined ? defaultStatus : callback<typeof defaultStatus>(operator, 'status', options.status);
-  const headerOf =
-    options.header === undefined ? defaultHeader : callback<typeof defaultHeader>(operator, 'header', options.header);
-  const onRetry =
-    options.onRetry === undefined
-      ? undefined
-      : callback<(retry: RetryAfterAttempt) => void>(operator, 'onRetry', options.onRetry);
-  const scheduler =
-    options.scheduler === undefined ? asyncScheduler : schedulerOption(operator, 'scheduler', options.scheduler);
+  const { maxAttempts, maxDelay, defaultDelay, jitter, random, statuses, status, header, onRetry, scheduler, budget } =
+    settings(operator, RETRY_AFTER, options);
+  const statusOf = status;
+  const headerOf = header;
 
   /** The ms the server asks for in `response`, or `defaultDelay`. */
   const requestedDelay = (response: unknown): number => {
@@ -149,6 +141,9 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
 
   return (source) =>
     new Observable<T>((destination) => {
+      // A consumer's credit link on offer now: a later attempt subscribes with it on offer again, so a demand-aware
+      // producer upstream (a pull()) is linked to the consumer below on every attempt.
+      const link = onOffer();
       let attempt = 0;
       let call: SourceSubscriber<T> | undefined;
       let timer: Subscription | undefined;
@@ -158,9 +153,11 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
         call?.unsubscribe();
         call = undefined;
         const requested = requestedDelay(response);
-        if (attempt >= maxAttempts) {
+        const spent = attempt < maxAttempts && budget !== undefined && !budget.tryWithdraw();
+        if (attempt >= maxAttempts || spent) {
           const error = new RateLimitExceededError(
-            `${operator}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: the server answered ${status}` +
+            `${operator}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}` +
+              `${spent ? ' (the retry budget is spent)' : ''}: the server answered ${status}` +
               ` (retry after ${requested} ms)`,
             requested,
           );
@@ -175,7 +172,7 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
         const capped = requested < maxDelay ? requested : maxDelay;
         const delay = capped + capped * jitter * r;
         onRetry?.({ attempt, status, requested, delay, response });
-        timer = scheduler.schedule(start, delay);
+        timer = scheduleAfter(scheduler, delay, start);
         destination.add(timer);
       };
 
@@ -214,31 +211,47 @@ export function retryAfter<T>(options: RetryAfterOptions = {}): MonoTypeOperator
             }
           },
         });
-        source.subscribe(call);
+        const subscriber = call;
+        if (attempt === 1) source.subscribe(subscriber);
+        else offer(link, () => source.subscribe(subscriber));
       }
 
+      budget?.deposit(); // this subscription is one call; its retries are withdrawn one by one
       start();
     });
 }
 
-function statusList(value: unknown): number[] {
+/** A non-empty array of HTTP statuses. */
+const statusList: Check<readonly number[]> = (operator, option, value) => {
   if (!Array.isArray(value) || value.length === 0) {
-    fail(operator, 'statuses', 'a non-empty array of HTTP statuses', value, 'type');
+    fail(operator, option, 'a non-empty array of HTTP statuses', value, 'type');
   }
   return value.map((status: unknown) => {
-    if (typeof status !== 'number') fail(operator, 'statuses', 'a non-empty array of HTTP statuses', status, 'type');
+    if (typeof status !== 'number') fail(operator, option, 'a non-empty array of HTTP statuses', status, 'type');
     if (!Number.isInteger(status) || status < 100 || status > 599) {
-      fail(operator, 'statuses', 'HTTP statuses (integers 100 to 599)', status, 'range');
+      fail(operator, option, 'HTTP statuses (integers 100 to 599)', status, 'range');
     }
     return status;
   });
-}
+};
+
+const RETRY_AFTER = {
+  maxAttempts: withDefault(positiveInteger, 3),
+  maxDelay: withDefault(nonNegativeNumber, 60_000),
+  defaultDelay: withDefault(nonNegativeNumber, 1000),
+  jitter: withDefault(probability, 0.1),
+  random: withDefault(fn<() => number>(), Math.random),
+  statuses: withDefault(statusList, [429, 503]),
+  status: withDefault(fn<(response: unknown) => number | undefined>(), defaultStatus),
+  header: withDefault(fn<(response: unknown, name: string) => string | null | undefined>(), defaultHeader),
+  onRetry: optional(fn<(retry: RetryAfterAttempt) => void>()),
+  scheduler: withDefault(scheduler, asyncScheduler),
+  budget: optional(shaped<RetryBudget>('a RetryBudget (from retryBudget())', ['deposit', 'tryWithdraw'])),
+} satisfies Schema<RetryAfterOptions>;
 
 /**
  * The ms a `Retry-After` value asks for at `now`: delta-seconds (`120`) or an HTTP-date
- * (`Wed, 21 Oct 2015 07:28:00 GMT`, 0 when past); undefined when it is neither.
- *
- * @internal
+ * (`Wed, 21 Oct 2015 07:28:00 GMT`, 0 when past); undefined when it is neither. Exported for its spec only.
  */
 export function parseRetryAfter(value: string, now: number): number | undefined {
   const text = value.trim();

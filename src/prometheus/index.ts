@@ -274,3 +274,9 @@ function readsLikeQueueMetrics(value: unknown): value is QueueMetrics {
   // By its versioned recording port, so a QueueMetrics from another copy of the package is accepted too.
   return recorderOf(value) !== undefined;
 }
+
+// The resilience wing: circuit breakers and concurrency limiters (see breaker.ts, limiter.ts).
+export { registerCircuitBreaker } from './breaker.js';
+export type { CircuitBreakerRegistration, RegisterCircuitBreakerOptions } from './breaker.js';
+export { registerConcurrencyLimiter } from './limiter.js';
+export type { ConcurrencyLimiterRegistration, RegisterConcurrencyLimiterOptions } from './limiter.js';

@@ -10,7 +10,7 @@
  *
  * The level goes negative only in debt: a cost above `burst` let through once the bucket is full ({@link need}).
  *
- * @internal
+ * Internal to the package (not exported from an entry).
  */
 export class TokenBucket {
   /** Bucket size in units (`burst * per`). */

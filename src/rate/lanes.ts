@@ -55,7 +55,7 @@ export interface Lane<T> {
  * recently used lane is evicted (the map keeps use order: a lane used is moved to its end), with what waits on it.
  * Both cost O(log n) per change; memory is `max` lanes at most, however many keys go by.
  *
- * @internal
+ * Internal to the package (not exported from an entry).
  */
 export class Lanes<T> {
   private readonly map = new Map<string, Lane<T>>();
