@@ -214,3 +214,5 @@ function grantOf(reply: unknown): TokenGrant {
 }
 
 export type { TokenBucketStore, TokenGrant, TokenRequest } from '../operators/tokenBucket.js';
+export { fromRedisStream } from './stream.js';
+export type { DeadLetter, FromRedisStreamOptions, StreamEntry } from './stream.js';
