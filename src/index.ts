@@ -15,13 +15,16 @@ export {
   BufferOverflowError,
   CallTimeoutError,
   CircuitOpenError,
+  ProtocolError,
   RateLimitExceededError,
   isBackpressureError,
   isBufferOverflowError,
   isCallTimeoutError,
   isCircuitOpenError,
+  isProtocolError,
   isRateLimitExceededError,
 } from './errors.js';
+export type { ProtocolViolation } from './errors.js';
 export { QueueMetrics } from './metrics/QueueMetrics.js';
 export type { QueueMetricsOptions, QueueMetricsSnapshot } from './metrics/QueueMetrics.js';
 export type { ConcurrencyLimiter } from './limit/port.js';

@@ -123,6 +123,9 @@ function compilerOptions(): ts.CompilerOptions {
       'rxjs-backpressure': ['./src/index.ts'],
       'rxjs-backpressure/prometheus': ['./src/prometheus/index.ts'],
       'rxjs-backpressure/redis': ['./src/redis/index.ts'],
+      'rxjs-backpressure/ws': ['./src/ws/index.ts'],
+      // the ws package, not the ws/ folder stub of this package (baseUrl would find that first)
+      ws: ['./node_modules/@types/ws/index.d.ts'],
     },
     noEmit: true,
     incremental: false,
@@ -133,7 +136,7 @@ function compilerOptions(): ts.CompilerOptions {
 // Do you need to install type definitions; 18004 no value in scope for the shorthand property.
 const NOT_FOUND = new Set([2304, 2552, 2580, 2581, 2582, 2583, 2584, 2591, 2592, 2593, 18004]);
 const EXPORTS_PROBE = join(root, '__exports_probe.snippet.ts');
-const PROBED = ['rxjs-backpressure', 'rxjs-backpressure/prometheus', 'rxjs-backpressure/redis', 'rxjs'];
+const PROBED = ['rxjs-backpressure', 'rxjs-backpressure/prometheus', 'rxjs-backpressure/redis', 'rxjs-backpressure/ws', 'rxjs'];
 
 interface Checked {
   readonly placeholders: readonly string[];
