@@ -1,6 +1,7 @@
 /**
  * examples/ws-feed in a real browser: Debian's chromium driven by playwright-core, the page bundled from the built
- * package (dist/, built here first if it is missing or older than src/), the example's Node server on 127.0.0.1.
+ * package (dist/, built here first if it is missing or older than src/), the example's Node server on 127.0.0.1 (its
+ * 'rxjs-backpressure' imports resolve to dist/ too, as for a user).
  *
  * The page renders one value per animation frame through requestStream + drain; the server's generator must make no
  * more values than the page has rendered, plus the one credit in flight. A page made slow renders fewer frames and
@@ -13,8 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stats } from '../../examples/ws-feed/feed.js';
-import { startFeedServer } from '../../examples/ws-feed/server.js';
+import type { FeedStats } from '../../examples/ws-feed/feed.js';
 import type { FeedServer } from '../../examples/ws-feed/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,12 +39,16 @@ function ensureBuilt(): void {
 
 let server: FeedServer | undefined;
 let browser: Browser | undefined;
+/** The example's counters (the example imports 'rxjs-backpressure', which resolves to dist/: loaded once it is built). */
+let stats: FeedStats;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: the browser test needs Debian's chromium (apt-get install -y chromium)`);
   }
   ensureBuilt();
+  ({ stats } = await import('../../examples/ws-feed/feed.js'));
+  const { startFeedServer } = await import('../../examples/ws-feed/server.js');
   server = await startFeedServer(0, false);
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -45,7 +45,8 @@ type Request =
   | { kind: 'fail'; after: number }
   | { kind: 'throw' }
   | { kind: 'interval' }
-  | { kind: 'echo'; value: unknown };
+  | { kind: 'echo'; value: unknown }
+  | { kind: 'sync-forever' };
 
 function route(request: unknown): ObservableInput<unknown> {
   seen.routes++;
@@ -71,6 +72,13 @@ function route(request: unknown): ObservableInput<unknown> {
       return interval(1);
     case 'echo':
       return of(r.value);
+    case 'sync-forever':
+      // ignores demand and stops only when its subscriber is closed
+      return new Observable<number>((subscriber) => {
+        seen.running++;
+        for (let i = 0; !subscriber.closed; i++) subscriber.next(i);
+        seen.running--;
+      });
   }
 }
 
@@ -218,6 +226,42 @@ describe('requestStream + serveStreams: demand across the socket', () => {
     expect(seen.produced).toBe(7);
     sa.unsubscribe();
     sb.unsubscribe();
+  });
+
+  it('an unbounded client reads past one installment (2^16) without breaking maxCredit', async () => {
+    const socket = await connect();
+    let count = 0;
+    let last = -1;
+    await new Promise<void>((resolve, reject) =>
+      requestStream<number>(socket, { kind: 'count', limit: 150_000 }).subscribe({
+        next: (v) => {
+          if (v !== last + 1) reject(new Error(`${v} after ${last}`));
+          last = v;
+          count++;
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    expect(count).toBe(150_000);
+  }, 30_000);
+
+  it('a synchronous route that ignores demand is stopped at the first value beyond the credit', async () => {
+    const socket = await connect();
+    const demand = new Demand();
+    demand.request(3);
+    const values: unknown[] = [];
+    const error = await new Promise<unknown>((resolve) =>
+      requestStream(socket, { kind: 'sync-forever' }, demand).subscribe({
+        next: (v) => values.push(v),
+        error: resolve,
+      }),
+    );
+    expect(values).toEqual([0, 1, 2]);
+    expect((error as Error).message).toMatch(/beyond the client's credit/);
+    expect(seen.running).toBe(0);
+    // a synchronous route within its credit completes
+    expect(await lastValueFrom(requestStream(socket, { kind: 'echo', value: 7 }, of(1)))).toBe(7);
   });
 
   it('a route that ignores demand ends its stream with an error naming the fix, not a buffer', async () => {
