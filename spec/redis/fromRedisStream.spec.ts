@@ -419,6 +419,32 @@ describe('fromRedisStream: reconnects and connection loss', () => {
     await until(async () => Object.keys(await pendingOf(stream, group)).length === 0, 'nothing pending');
   });
 
+  it('redis-server restarted (no persistence): the group is gone, the stream errors with NOGROUP, never recreates it', async () => {
+    const own = await startRedis();
+    try {
+      const redis = client({ retryStrategy: () => 50, port: own.port });
+      const demand = new Demand();
+      demand.request(1);
+      const { entries, errors } = collect(
+        fromRedisStream(redis, { stream: 'r', group: 'g', consumer: 'c', block: 100 }, demand),
+      );
+      const direct = client({ port: own.port });
+      await direct.xadd('r', '*', 'n', '0');
+      await until(() => entries.length === 1, 'one entry');
+      await own.stop();
+      const again = await startRedis(own.port);
+      try {
+        demand.request(1);
+        await until(() => errors.length === 1, 'the error after the reconnect', 10_000);
+        expect(String((errors[0] as Error).message)).toMatch(/NOGROUP/);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await own.stop();
+    }
+  }, 20_000);
+
   it('the server gone and the retryStrategy giving up: the stream errors, no hang', async () => {
     const { stream, group } = names();
     let attempts = 0;
