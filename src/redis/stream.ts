@@ -5,7 +5,7 @@
  */
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { claim, createLink, emit, endWith, grant, release } from '../demand/link.js';
 import type { Link } from '../demand/link.js';
 import { subscribeCredits } from '../internal/credit.js';
@@ -178,14 +178,15 @@ function streamSettings(options: unknown) {
  *   .subscribe({ error: (e) => console.error('worker stopped', e) });
  * ```
  *
- * @param redis an ioredis client (`Redis` or `Cluster`); it is duplicated for the blocking reads
+ * @param redis an ioredis `Redis` client, duplicated for the blocking reads (a stream lives on one node: with Redis
+ *   Cluster, pass a client of the node that holds the stream's key)
  * @param options `stream`, `group`, `consumer` (required), `claimIdle`, `block`, `count`, `createGroup`,
  *   `groupStart`, `maxDeliveries`, `onDeadLetter`, `scheduler`
  * @param demand the consumer's credits (a Demand or any ObservableInput of credits); default: the drain it is linked to
  * @see pull the in-process source linked the same way
  */
 export function fromRedisStream(
-  redis: Redis | Cluster,
+  redis: Redis,
   options: FromRedisStreamOptions,
   demand?: DemandInput,
 ): Observable<StreamEntry> {
