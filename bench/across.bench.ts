@@ -5,17 +5,19 @@
  * - fromRedisStream against a bare XREADGROUP COUNT 100 loop, both reading N entries as a new consumer group on a
  *   connection of their own (fromRedisStream opens one per subscription, so the loop does too).
  *
- *   node --expose-gc --import tsx --import ./bench/register.mjs bench/across.bench.ts
+ * Both run on the package as it ships ('rxjs-backpressure', /redis and /ws resolved to dist/, see bench/dist.ts).
+ *
+ *   node --expose-gc --import ./bench/tsx-dist.mjs bench/across.bench.ts
  */
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
-import { drain } from '../src/demand/drain.js';
-import { pull } from '../src/demand/pull.js';
-import { fromRedisStream } from '../src/redis/index.js';
-import { requestStream, serveStreams } from '../src/ws/index.js';
+import { drain, pull } from 'rxjs-backpressure';
+import { fromRedisStream } from 'rxjs-backpressure/redis';
+import { requestStream, serveStreams } from 'rxjs-backpressure/ws';
+import { findBinary } from '../scripts/prereqs.js';
 import { startRedis } from '../spec/redis/redisServer.js';
 import { compare, print, save } from './harness.js';
 import type { BenchRow } from './harness.js';
@@ -100,7 +102,9 @@ async function wsRows(): Promise<BenchRow[]> {
 }
 
 async function redisRows(): Promise<BenchRow[]> {
-  const server = await startRedis();
+  const binary = findBinary('redis-server', process.env);
+  if (binary === undefined) throw new Error('bench/across.bench.ts needs redis-server (apt-get install redis-server)');
+  const server = await startRedis(binary);
   const redis = new Redis({ host: '127.0.0.1', port: server.port });
   for (let i = 0; i < REDIS_N; i += 1000) {
     const p = redis.pipeline();
@@ -210,4 +214,4 @@ export async function run(): Promise<BenchRow[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run();

@@ -8,8 +8,7 @@
  */
 import { Observable, VirtualTimeScheduler, asyncScheduler, concatMap, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike, Subscription } from 'rxjs';
-import { Demand, QueueMetrics, dropOnFull, shedByPriority } from '../src/index.js';
-import { adaptiveBuffer } from '../src/operators/adaptiveBuffer.js';
+import { Demand, QueueMetrics, adaptiveBuffer, dropOnFull, shedByPriority } from 'rxjs-backpressure';
 
 const args = process.argv.slice(2);
 const real = args.includes('--real');

@@ -19,8 +19,8 @@ import {
   isBufferOverflowError,
   pull,
   shedByPriority,
-} from '../src/index.js';
-import type { DropReason } from '../src/index.js';
+} from 'rxjs-backpressure';
+import type { DropReason } from 'rxjs-backpressure';
 
 const args = process.argv.slice(2);
 const virtual = args.includes('--virtual');

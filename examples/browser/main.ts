@@ -24,9 +24,8 @@
  */
 import { asyncScheduler, concatMap, fromEvent, identity, map, merge, mergeMap, pipe, tap, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, Observable, OperatorFunction } from 'rxjs';
-import { Demand, dropOnFull, shedByPriority } from 'rxjs-backpressure';
+import { Demand, dropOnFull, shedByPriority, throttleTokenBucket } from 'rxjs-backpressure';
 import type { Dropped } from 'rxjs-backpressure';
-import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
 
 /** Pointer moves admitted per second, and the bucket size (a burst after a pause). */
 const MOVE_RATE = 30;

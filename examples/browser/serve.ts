@@ -3,9 +3,15 @@
  *
  *   npm run example:browser [-- --port 5173]
  *
+ * The page imports 'rxjs-backpressure' as a user's page would, and gets the package as it ships: `buildPage()` first
+ * builds it with tsup (tsup.config.ts, without the .d.ts files) into a folder of its own, with its package.json, and
+ * Vite resolves the import through that package's `exports`. So the browser test exercises dist/, not src/.
+ *
  * `buildPage()` and `servePage()` are exported for the browser test, which builds into a temporary directory and
  * serves it on a free port.
  */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+const repo = join(here, '..', '..');
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -28,10 +35,29 @@ const CONTENT_TYPES: Record<string, string> = {
  */
 const DEFAULT_OUT_DIR = join(here, '..', '..', 'node_modules', '.cache', 'rxjs-backpressure-browser-example');
 
-/** Builds the page into `outDir` and returns that directory. */
+/** Builds the package as it ships into `dir` (`dir`/package.json and `dir`/dist/) and returns `dir`. */
+export function buildPackage(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const tsup = join(repo, 'node_modules', 'tsup', 'dist', 'cli-default.js');
+  execFileSync(process.execPath, [tsup, '--no-dts', '--silent', '--out-dir', join(dir, 'dist')], {
+    cwd: repo,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  copyFileSync(join(repo, 'package.json'), join(dir, 'package.json'));
+  return dir;
+}
+
+/** Builds the package into `outDir`/package, then the page into `outDir`/page, and returns the page's directory. */
 export async function buildPage(outDir = DEFAULT_OUT_DIR): Promise<string> {
-  await build({ configFile: join(here, 'vite.config.ts'), build: { outDir, emptyOutDir: true } });
-  return outDir;
+  const pkg = buildPackage(join(outDir, 'package'));
+  const page = join(outDir, 'page');
+  await build({
+    configFile: join(here, 'vite.config.ts'),
+    // the built package, resolved through its package.json; rxjs is the page's own (one copy, as a user gets)
+    resolve: { alias: { 'rxjs-backpressure': pkg }, dedupe: ['rxjs'] },
+    build: { outDir: page, emptyOutDir: true },
+  });
+  return page;
 }
 
 export interface PageServer {

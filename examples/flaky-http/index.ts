@@ -11,9 +11,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Observable, catchError, interval, lastValueFrom, map, mergeMap, of, take, tap, toArray } from 'rxjs';
-import { CircuitBreaker } from '../../src/breaker/CircuitBreaker.js';
-import { isCallTimeoutError, isCircuitOpenError } from '../../src/errors.js';
-import { circuitBreak } from '../../src/operators/circuitBreak.js';
+import { CircuitBreaker, circuitBreak, isCallTimeoutError, isCircuitOpenError } from 'rxjs-backpressure';
 
 const started = Date.now();
 const elapsed = (): number => Date.now() - started;

@@ -12,10 +12,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Observable, catchError, lastValueFrom, mergeMap, of, range, toArray } from 'rxjs';
-import { isRateLimitExceededError } from '../../src/index.js';
-// retryAfter is not yet re-exported from src/index.ts; from the package it is `import { retryAfter } from 'rxjs-backpressure'`.
-import { retryAfter } from '../../src/operators/retryAfter.js';
-import type { RetryAfterAttempt } from '../../src/operators/retryAfter.js';
+import { isRateLimitExceededError, retryAfter } from 'rxjs-backpressure';
+import type { RetryAfterAttempt } from 'rxjs-backpressure';
 
 /** One `fetch`, as a cold Observable: each subscription is one request; unsubscribing before the answer aborts it. */
 export function fetch$(url: string, init: RequestInit = {}): Observable<Response> {

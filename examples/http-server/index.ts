@@ -39,9 +39,9 @@ import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { EMPTY, Subject, defer, map, mergeMap, timer } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
-import { Demand, QueueMetrics, shedByPriority } from '../../src/index.js';
-import type { DropReason } from '../../src/index.js';
-import { registerQueueMetrics } from '../../src/prometheus/index.js';
+import { Demand, QueueMetrics, shedByPriority } from 'rxjs-backpressure';
+import type { DropReason } from 'rxjs-backpressure';
+import { registerQueueMetrics } from 'rxjs-backpressure/prometheus';
 import { LatencyRecorder } from './latency.js';
 
 /** Traffic classes, most important first. */

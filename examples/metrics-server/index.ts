@@ -14,8 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { Subscription, interval, map, mergeMap, range, timer } from 'rxjs';
-import { Demand, QueueMetrics, dropOnFull } from '../../src/index.js';
-import { registerQueueMetrics } from '../../src/prometheus/index.js';
+import { Demand, QueueMetrics, dropOnFull } from 'rxjs-backpressure';
+import { registerQueueMetrics } from 'rxjs-backpressure/prometheus';
 
 export interface MetricsServerOptions {
   /** Port on 127.0.0.1; 0 picks a free one. Default 9464. */

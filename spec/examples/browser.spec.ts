@@ -1,11 +1,11 @@
 /**
  * The browser example in a real browser: Debian's chromium driven by playwright-core (never a downloaded browser),
- * the page built with Vite from the library's source and served on 127.0.0.1.
+ * the page built with Vite against the package as it ships (tsup into dist/, resolved through its package.json) and
+ * served on 127.0.0.1.
  *
  * A burst of 2000 pointer moves with 20 clicks among them, fast typing and scrolling; then the page's own counters
  * must show the token bucket's bound held, every click delivered, and every event accounted for.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPage, servePage } from '../../examples/browser/serve.js';
 import type { PageServer } from '../../examples/browser/serve.js';
+import { requireBinary } from '../helpers/binaries.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = requireBinary('chromium');
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const MOVES = 2000;
 const CLICK_EVERY = 100;
@@ -26,12 +27,7 @@ let server: PageServer | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} not found: the browser test needs Debian's chromium (apt-get install -y chromium); ` +
-        'it never downloads a browser',
-    );
-  }
+  if (CHROMIUM === undefined) return; // skipped: requireBinary said what to install
   outDir = await mkdtemp(join(tmpdir(), 'rxjs-backpressure-browser-'));
   server = await servePage(await buildPage(outDir), 0);
   browser = await chromium.launch({
@@ -143,7 +139,7 @@ function bucketBound(number: (key: string) => number): number {
   return Math.floor(number('moveBurst') + number('moveRate') * (seconds + 0.002)); // + the clock's 1 ms steps
 }
 
-describe('examples/browser in chromium (playwright-core, loopback)', () => {
+describe.skipIf(CHROMIUM === undefined)('examples/browser in chromium (playwright-core, loopback)', () => {
   it('throttles a burst of 2000 pointer moves to the bucket, delivers every click, and accounts for every event', async () => {
     const page = await browser!.newPage({ viewport: { width: 1100, height: 800 } });
     try {

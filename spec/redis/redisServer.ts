@@ -9,8 +9,6 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export const REDIS_SERVER = process.env['REDIS_SERVER'] ?? '/usr/bin/redis-server';
-
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
@@ -23,10 +21,11 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(port?: number): Promise<RedisServer> {
+/** Starts `binary` (a redis-server, from `requireBinary('redis-server')`) on `port` (default: a free one). */
+export async function startRedis(binary: string, port?: number): Promise<RedisServer> {
   const chosen = port ?? (await freePort());
   const child: ChildProcess = spawn(
-    REDIS_SERVER,
+    binary,
     ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

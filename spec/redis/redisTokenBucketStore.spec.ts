@@ -9,6 +9,7 @@ import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js'
 import type { TokenRequest } from '../../src/operators/tokenBucket.js';
 import { redisTokenBucketStore } from '../../src/redis/index.js';
 import type { StoreErrorPolicy } from '../../src/redis/index.js';
+import { requireBinary } from '../helpers/binaries.js';
 import { startRedis } from './redisServer.js';
 import type { RedisServer } from './redisServer.js';
 import type { WorkerConfig, WorkerMessage } from './worker.js';
@@ -107,11 +108,13 @@ const bucket = { rate: 50, per: 1000, burst: 10 };
 const WINDOW = 2000;
 const PROCESSES = 4;
 
-describe('redisTokenBucketStore (integration: a redis-server of its own)', () => {
+const REDIS_SERVER = requireBinary('redis-server');
+
+describe.skipIf(REDIS_SERVER === undefined)('redisTokenBucketStore (integration: a redis-server of its own)', () => {
   let server: RedisServer;
 
   beforeAll(async () => {
-    server = await startRedis();
+    server = await startRedis(REDIS_SERVER!);
     mkdirSync(ARTIFACTS, { recursive: true });
     await build({
       entryPoints: [WORKER],
@@ -220,7 +223,7 @@ describe('redisTokenBucketStore (integration: a redis-server of its own)', () =>
     const request: TokenRequest = { tokens: 1, rate: 2, per: 1000, burst: 3, now: 0 };
 
     async function stoppedRedis(): Promise<Redis> {
-      const own = await startRedis();
+      const own = await startRedis(REDIS_SERVER!);
       const redis = new Redis({
         host: '127.0.0.1',
         port: own.port,
@@ -289,7 +292,7 @@ describe('redisTokenBucketStore (integration: a redis-server of its own)', () =>
     });
 
     it('a client that keeps queueing while it reconnects is answered by the policy after timeout', async () => {
-      const own = await startRedis();
+      const own = await startRedis(REDIS_SERVER!);
       const port = own.port;
       await own.stop();
       const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => 50 });

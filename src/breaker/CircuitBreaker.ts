@@ -28,43 +28,43 @@ export interface CircuitBreakerOptions {
    * Consecutive failures that open the circuit: a positive integer. Default 5 when neither rate threshold is given;
    * with a rate threshold it applies only when given explicitly (then either rule opens the circuit).
    */
-  failureThreshold?: number;
+  failureThreshold?: number | undefined;
   /** Open when failures / calls in the sliding window reach this, in (0, 1], once `minimumCalls` calls are in it. */
-  failureRateThreshold?: number;
+  failureRateThreshold?: number | undefined;
   /**
    * The window for the rate thresholds. Default `{ kind: 'count', size: 100 }`. A time window is cut into 10 buckets,
    * so a call counts for between 0.9 and 1 times `duration` after it ended.
    */
-  slidingWindow?: SlidingWindow;
+  slidingWindow?: SlidingWindow | undefined;
   /** Calls the window must hold before a rate is judged: a positive integer, at most a count window's size. Default 10 (a smaller count window: its size). */
-  minimumCalls?: number;
+  minimumCalls?: number | undefined;
   /** A call lasting at least this many ms (from subscribe to its end) is slow. Required by `slowCallRateThreshold`. */
-  slowCallDuration?: number;
+  slowCallDuration?: number | undefined;
   /**
    * Open when slow calls / calls in the sliding window reach this, in (0, 1]. In half-open, a slow trial call fails the
    * trial.
    */
-  slowCallRateThreshold?: number;
+  slowCallRateThreshold?: number | undefined;
   /**
    * A call still running after this many ms is unsubscribed from upstream and errors with `CallTimeoutError`, which
    * counts as a failure whatever `isFailure` says. It caps the lifetime of every call, so leave it unset around
    * long-lived streams.
    */
-  callTimeout?: number;
+  callTimeout?: number | undefined;
   /** ms the circuit stays open before it lets trial calls through (half-open). Default 30000. */
-  resetTimeout?: number;
+  resetTimeout?: number | undefined;
   /** Trial calls admitted in half-open, a positive integer (default 1). All must succeed to close the circuit. */
-  halfOpenMaxCalls?: number;
+  halfOpenMaxCalls?: number | undefined;
   /**
    * Which errors count as failures (default: every error). An error it rejects is forwarded but neither counts nor
    * trips, and does not reset the consecutive count. If it throws, the call counts as a failure and the stream errors
    * with what it threw.
    */
-  isFailure?: (error: unknown) => boolean;
+  isFailure?: ((error: unknown) => boolean) | undefined;
   /** A snapshot from {@link CircuitBreaker.toJSON} to start from. */
-  initialState?: CircuitBreakerSnapshot;
+  initialState?: CircuitBreakerSnapshot | undefined;
   /** The clock and timer of the breaker (default `asyncScheduler`). */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
 }
 
 /**
@@ -79,7 +79,7 @@ export interface CircuitBreakerSnapshot {
   since: number;
   /** Consecutive failures counted so far (closed only; 0 otherwise). */
   consecutiveFailures: number;
-  window?: WindowSnapshot;
+  window?: WindowSnapshot | undefined;
 }
 
 /** The internal state machine: one variant per state, carrying only what that state needs. */

@@ -29,6 +29,11 @@ export class Clock {
     return this.read(this.scheduler.now());
   }
 
+  /** A reading of this clock in the scheduler's own frame (what `scheduler.now()` read then, steps included). */
+  toScheduler(t: number): number {
+    return t - this.offset;
+  }
+
   /** A reading taken elsewhere (e.g. a store's `request.now`), made monotonic with the others. */
   read(raw: number): number {
     const t = raw + this.offset;

@@ -24,13 +24,13 @@ export interface QueueAlert {
 /** Thresholds of {@link QueueMetrics.alerts}. */
 export interface QueueAlertThresholds {
   /** Raise while depth > depthRatio × capacity: a number in [0, 1]. Default 0.8. */
-  depthRatio?: number;
+  depthRatio?: number | undefined;
   /** Raise while dropped / (dequeued + dropped) over the last interval > dropRate: a number in [0, 1]. Default 0.01. */
-  dropRate?: number;
+  dropRate?: number | undefined;
   /** Raise while the p99 queue time (ms) of the values dequeued in the last interval > this. Default 5000. */
-  queueTimeP99?: number;
+  queueTimeP99?: number | undefined;
   /** Ms of scheduler time between evaluations, in (0, 1000]. Default 1000. */
-  interval?: number;
+  interval?: number | undefined;
 }
 
 /** Validated thresholds, defaults applied. */

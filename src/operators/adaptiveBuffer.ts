@@ -13,8 +13,8 @@ import {
 import type { Check, Schema } from '../internal/options.js';
 import { adaptiveCapacity } from '../queue/adaptive.js';
 import { boundedQueue } from '../queue/engine.js';
-import { QUEUE_SCHEMA } from '../queue/options.js';
-import type { QueueOptions } from '../queue/options.js';
+import { AGING_SCHEMA, QUEUE_SCHEMA } from '../queue/options.js';
+import type { AgingOptions, QueueOptions } from '../queue/options.js';
 
 /** What {@link adaptiveBuffer} does with an arrival that finds the queue full. */
 export type AdaptiveOverflow = 'drop-incoming' | 'drop-oldest';
@@ -22,7 +22,7 @@ export type AdaptiveOverflow = 'drop-incoming' | 'drop-oldest';
 const OVERFLOWS: readonly AdaptiveOverflow[] = ['drop-incoming', 'drop-oldest'];
 
 /** Options of {@link adaptiveBuffer}. */
-export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
+export interface AdaptiveBufferOptions<T> extends QueueOptions<T>, AgingOptions {
   /** The smallest capacity it shrinks to: a positive integer. */
   minCapacity: number;
   /** The largest capacity it grows to: a positive integer >= `minCapacity`. */
@@ -95,9 +95,8 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
  *
  * ## Example
  * ```ts
- * import { Demand, QueueMetrics, adaptiveBuffer } from 'rxjs-backpressure';
+ * import { QueueMetrics, adaptiveBuffer, drain } from 'rxjs-backpressure';
  *
- * const demand = new Demand();
  * const metrics = new QueueMetrics();
  * events$
  *   .pipe(
@@ -105,11 +104,11 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T> {
  *       minCapacity: 10,
  *       maxCapacity: 10_000,
  *       targetLatency: 200, // p99 queue wait of 200 ms
- *       demand,
  *       metrics,
  *       onCapacity: (capacity) => console.log(`queue capacity now ${capacity}`),
  *     }),
- *     demand.drain((event) => store.save(event), { concurrency: 8 }),
+ *     drain((event) => store.save(event), { concurrency: 8 }), // the consumer whose pace the queue waits on
+
  *   )
  *   .subscribe();
  * ```
@@ -138,6 +137,8 @@ export function adaptiveBuffer<T>(options: AdaptiveBufferOptions<T>): MonoTypeOp
     onDrop: o.onDrop,
     scheduler: o.scheduler,
     recorder: metrics,
+    maxAge: o.maxAge,
+    codel: o.codel,
     control: adaptiveCapacity({ ...o, onCapacity: capacityListener(o.onCapacity) }),
   });
 }
@@ -171,6 +172,7 @@ const ADAPTIVE_BUFFER = {
   overflow: withDefault(oneOf(OVERFLOWS), 'drop-incoming'),
   onCapacity: optional(observerOrFunction<((capacity: number) => void) | Partial<Observer<number>>>),
   ...QUEUE_SCHEMA,
+  ...AGING_SCHEMA,
 } satisfies Schema<AdaptiveBufferOptions<unknown>>;
 
 function capacityListener(

@@ -2,8 +2,8 @@ import type { MonoTypeOperatorFunction } from 'rxjs';
 import { fail, fn, oneOf, positiveInteger, probability, settings, withDefault } from '../internal/options.js';
 import type { Check, Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
-import { QUEUE_SCHEMA } from '../queue/options.js';
-import type { QueueOptions } from '../queue/options.js';
+import { AGING_SCHEMA, QUEUE_SCHEMA } from '../queue/options.js';
+import type { AgingOptions, QueueOptions } from '../queue/options.js';
 
 /** What {@link dropOnFull} does with an arrival that finds the queue full. */
 export type DropOverflow = 'drop-incoming' | 'drop-oldest' | 'drop-newest' | 'drop-buffer';
@@ -11,7 +11,7 @@ export type DropOverflow = 'drop-incoming' | 'drop-oldest' | 'drop-newest' | 'dr
 const OVERFLOWS: readonly DropOverflow[] = ['drop-incoming', 'drop-oldest', 'drop-newest', 'drop-buffer'];
 
 /** Options of {@link dropOnFull}. */
-export interface DropOnFullOptions<T> extends QueueOptions<T> {
+export interface DropOnFullOptions<T> extends QueueOptions<T>, AgingOptions {
   /** Most values queued at once: a positive integer. */
   capacity: number;
   /**
@@ -56,11 +56,17 @@ export interface DropOnFullOptions<T> extends QueueOptions<T> {
  * ## Example
  * ```ts
  * import { Subject } from 'rxjs';
- * import { dropOnFull, type Dropped } from 'rxjs-backpressure';
+ * import { drain, dropOnFull, type Dropped } from 'rxjs-backpressure';
  *
  * const drops = new Subject<Dropped<Tick>>();
  * drops.subscribe((d) => log.warn(`dropped tick (${d.reason})`));
- * ticks$.pipe(dropOnFull({ capacity: 100, overflow: 'drop-oldest', earlyDrop: (f) => f * f, onDrop: drops }));
+ * ticks$
+ *   .pipe(
+ *     // the queue fills while 2 stores are in flight; beyond 100, the oldest tick goes
+ *     dropOnFull({ capacity: 100, overflow: 'drop-oldest', earlyDrop: (f) => f * f, onDrop: drops }),
+ *     drain((tick) => store(tick), { concurrency: 2 }),
+ *   )
+ *   .subscribe();
  * ```
  *
  * @param options `capacity` (required), `overflow`, `earlyDrop`, `random`, `demand`, `onDrop`, `metrics`, `scheduler`
@@ -87,4 +93,5 @@ const DROP_ON_FULL = {
   earlyDrop: earlyDropCheck,
   random: withDefault(fn<() => number>(), Math.random),
   ...QUEUE_SCHEMA,
+  ...AGING_SCHEMA,
 } satisfies Schema<DropOnFullOptions<unknown>>;

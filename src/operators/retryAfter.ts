@@ -29,34 +29,34 @@ export interface RetryAfterAttempt {
 /** Options of {@link retryAfter}. */
 export interface RetryAfterOptions {
   /** Most attempts in all, the first included: a positive integer. Default 3. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** Most ms to wait, however long `Retry-After` asks for (jitter comes on top). Default 60000. */
-  maxDelay?: number;
+  maxDelay?: number | undefined;
   /** ms to wait when the answer has no usable `Retry-After`. Default 1000. */
-  defaultDelay?: number;
+  defaultDelay?: number | undefined;
   /**
    * Up to this fraction of the delay is added at random, so clients told the same time do not return together.
    * Default 0.1.
    */
-  jitter?: number;
+  jitter?: number | undefined;
   /** Numbers in [0, 1) for the jitter. Default `Math.random`; inject for deterministic tests. */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** The statuses that mean "come back later". Default `[429, 503]`. */
-  statuses?: readonly number[];
+  statuses?: readonly number[] | undefined;
   /**
    * Reads the HTTP status of a response value or of an error; `undefined` for anything else. Default: `status` (fetch
    * `Response`, rxjs `AjaxResponse` and `AjaxError`), else `statusCode` (Node `IncomingMessage`).
    */
-  status?: (response: unknown) => number | undefined;
+  status?: ((response: unknown) => number | undefined) | undefined;
   /**
    * Reads one header of a response value or error. Default: `headers.get(name)` (fetch), `responseHeaders[name]`
    * (`AjaxResponse`), `xhr.getResponseHeader(name)` (`AjaxError`), else `headers[name]` (Node, lower-case names).
    */
-  header?: (response: unknown, name: string) => string | null | undefined;
+  header?: ((response: unknown, name: string) => string | null | undefined) | undefined;
   /** Told before each wait (e.g. to discard the unread body of a fetch `Response`). */
-  onRetry?: (retry: RetryAfterAttempt) => void;
+  onRetry?: ((retry: RetryAfterAttempt) => void) | undefined;
   /** The clock an HTTP-date is measured against, and where the waits run. Default `asyncScheduler`. */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
 }
 
 const OPTION_KEYS = [

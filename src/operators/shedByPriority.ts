@@ -3,11 +3,11 @@ import { fn, positiveInteger, settings } from '../internal/options.js';
 import type { Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
 import { PriorityStore } from '../queue/PriorityStore.js';
-import { QUEUE_SCHEMA } from '../queue/options.js';
-import type { QueueOptions } from '../queue/options.js';
+import { AGING_SCHEMA, QUEUE_SCHEMA } from '../queue/options.js';
+import type { AgingOptions, QueueOptions } from '../queue/options.js';
 
 /** Options of {@link shedByPriority}. */
-export interface ShedByPriorityOptions<T> extends QueueOptions<T> {
+export interface ShedByPriorityOptions<T> extends QueueOptions<T>, AgingOptions {
   /** Most values queued at once, over all priorities: a positive integer. */
   capacity: number;
   /** The importance of a value: a finite number, higher = more important. Called once per arrival. */
@@ -37,10 +37,16 @@ export interface ShedByPriorityOptions<T> extends QueueOptions<T> {
  *
  * ## Example
  * ```ts
- * import { shedByPriority } from 'rxjs-backpressure';
+ * import { drain, shedByPriority } from 'rxjs-backpressure';
  *
  * const rank = { health: 3, paid: 2, free: 1, batch: 0 } as const;
- * requests$.pipe(shedByPriority({ capacity: 500, priority: (r) => rank[r.tier], demand: workers }));
+ * requests$
+ *   .pipe(
+ *     // 8 handled at once; 500 wait, the most important first; a full queue sheds the least important
+ *     shedByPriority({ capacity: 500, priority: (r) => rank[r.tier], onDrop: (d) => reject(d.value) }),
+ *     drain((r) => handle(r), { concurrency: 8 }),
+ *   )
+ *   .subscribe();
  * ```
  *
  * @param options `capacity` and `priority` (required), `demand`, `onDrop`, `metrics`, `scheduler`
@@ -62,4 +68,5 @@ const SHED_BY_PRIORITY = {
   capacity: positiveInteger,
   priority: fn<(value: never) => number>(),
   ...QUEUE_SCHEMA,
+  ...AGING_SCHEMA,
 } satisfies Schema<ShedByPriorityOptions<unknown>>;

@@ -29,33 +29,33 @@ export interface ThrottleTokenBucketOptions<T> {
   /** Tokens added per `per` ms: a positive finite number (fractions are exact: 0.769 does not drift). */
   rate: number;
   /** The period of `rate`, in ms. Default 1000. */
-  per?: number;
+  per?: number | undefined;
   /** Bucket size in tokens, a positive finite number; the bucket starts full. Default 1. */
-  burst?: number;
+  burst?: number | undefined;
   /**
    * `'shape'` (default) delays values FIFO until they can be paid for; `'drop'` drops what cannot be paid for now
    * (reason `'rate'`); `'error'` errors the stream with {@link RateLimitExceededError}.
    */
-  mode?: ThrottleMode;
+  mode?: ThrottleMode | undefined;
   /**
    * Tokens a value costs, a finite number >= 0; default 1. Called once per arrival. A cost that throws or is negative,
    * NaN or infinite errors the stream (`RangeError` for a bad number) and the value is reported dropped as `'error'`.
    */
-  cost?: (value: T) => number;
+  cost?: ((value: T) => number) | undefined;
   /** Mode `'shape'`: most values waiting at once, a positive integer; arrivals beyond it are dropped as `'overflow'`. Default 1000. */
-  capacity?: number;
+  capacity?: number | undefined;
   /** Mode `'shape'`: ms a value may wait for tokens; still unpaid after that, it is dropped as `'expired'`. */
-  maxWait?: number;
+  maxWait?: number | undefined;
   /** Told of every dropped value, with its reason and time. */
-  onDrop?: DropHandler<T>;
+  onDrop?: DropHandler<T> | undefined;
   /** The clock tokens accrue by, and where timers run. Default `asyncScheduler`. */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
   /**
    * Where the tokens live. Default: a bucket of this subscription's own, in memory, decided synchronously. With a store
    * (e.g. `memoryTokenBucketStore()`, or `redisTokenBucketStore` from `rxjs-backpressure/redis`), every subscription
    * given it shares its one bucket, and values are decided one at a time, in arrival order: see the operator's notes.
    */
-  store?: TokenBucketStore;
+  store?: TokenBucketStore | undefined;
 }
 
 const OPTION_KEYS = [

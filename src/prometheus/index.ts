@@ -10,9 +10,9 @@ export interface RegisterQueueMetricsOptions {
   /** Prefix of every metric name, e.g. `'orders_queue'` (Prometheus metric name rules: `[a-zA-Z_:][a-zA-Z0-9_:]*`). */
   name: string;
   /** The prom-client registry to add the metrics to. Default prom-client's global `register`. */
-  registry?: Registry;
+  registry?: Registry | undefined;
   /** Constant labels on every series, e.g. `{ queue: 'orders' }` (not `reason` or `quantile`, which are taken). */
-  labels?: Record<string, string>;
+  labels?: Record<string, string> | undefined;
 }
 
 /** What {@link registerQueueMetrics} added, and how to take it away again. */
@@ -72,13 +72,13 @@ export const QUEUE_TIME_QUANTILES: readonly number[] = [0.5, 0.9, 0.99, 0.999];
  *
  * ## Example
  * ```ts
- * import { QueueMetrics, dropOnFull } from 'rxjs-backpressure';
+ * import { QueueMetrics, drain, dropOnFull } from 'rxjs-backpressure';
  * import { registerQueueMetrics } from 'rxjs-backpressure/prometheus';
  * import { register } from 'prom-client';
  *
  * const metrics = new QueueMetrics();
  * const registration = registerQueueMetrics(metrics, { name: 'jobs', labels: { service: 'api' } });
- * jobs$.pipe(dropOnFull({ capacity: 1000, metrics })).subscribe(run);
+ * jobs$.pipe(dropOnFull({ capacity: 1000, metrics }), drain(run, { concurrency: 8 })).subscribe();
  * // serve `await register.metrics()` on /metrics; on shutdown: registration.unregister()
  * ```
  *

@@ -48,6 +48,20 @@ export class PriorityStore<T> {
   }
 
   /** Removes and returns the newest value of the lowest priority. */
+  /** Takes the value that arrived first, whatever its priority (the store must be timed and not empty). */
+  shiftOldest(): T {
+    let at = 0;
+    let oldest = Infinity;
+    for (let i = 0; i < this.levels.length; i++) {
+      const t = this.rings.get(this.levels[i]!)!.oldestTime()!;
+      if (t < oldest) {
+        oldest = t;
+        at = i;
+      }
+    }
+    return this.take(at, (ring) => ring.shift());
+  }
+
   pop(): T {
     return this.take(this.levels.length - 1, (ring) => ring.pop());
   }

@@ -4,12 +4,15 @@ import type { Demand } from '../demand/Demand.js';
 import { arrive, claim, createLink, emit, grant, offer } from '../demand/link.js';
 import type { Link } from '../demand/link.js';
 import { BufferOverflowError } from '../errors.js';
+import { Clock } from '../internal/clock.js';
 import { subscribeCredits } from '../internal/credit.js';
 import { FAILED, Ledger } from '../internal/ledger.js';
 import { SourceSubscriber } from '../internal/subscriber.js';
 import type { QueueRecorder } from '../metrics/port.js';
 import type { DemandInput, DropHandler } from '../types.js';
 import type { PriorityStore } from './PriorityStore.js';
+import { AgeTimer, Codel } from './expiry.js';
+import type { CodelSettings } from './expiry.js';
 import { RingBuffer } from './RingBuffer.js';
 
 /**
@@ -66,6 +69,10 @@ export interface QueueSpec<T> {
   recorder?: QueueRecorder | undefined;
   scheduler: SchedulerLike;
   control?: ((queue: QueueHandle) => QueueController) | undefined;
+  /** ms a value may stay queued; older ones are dropped (`'expired'`) the instant they reach it. */
+  maxAge?: number | undefined;
+  /** The CoDel discipline: drop from the head (`'expired'`) while the wait stays above target (see expiry.ts). */
+  codel?: CodelSettings | undefined;
 }
 
 type Store<T> = RingBuffer<T> | PriorityStore<T>;
@@ -106,6 +113,10 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
   private readonly timed: boolean;
   private demandSubscription: Subscription | undefined;
   private controller: QueueController | undefined;
+  /** Time as the queue reads it: monotonic, so a wall clock stepping back makes no wait negative. */
+  private readonly clock: Clock;
+  private readonly age: AgeTimer | undefined;
+  private readonly codel: Codel | undefined;
   capacity: number;
 
   constructor(
@@ -119,7 +130,14 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
     this.credit = link ?? createLink(spec.operator, spec.demand === undefined ? Infinity : 0);
     if (link === undefined) this.credit.wake = this.wake;
     this.down = link;
-    this.timed = spec.recorder !== undefined || spec.control !== undefined;
+    this.clock = new Clock(spec.scheduler);
+    this.age =
+      spec.maxAge === undefined
+        ? undefined
+        : new AgeTimer(spec.maxAge, this.clock, spec.scheduler, (due) => this.expireOldest(due));
+    this.codel = spec.codel === undefined ? undefined : new Codel(spec.codel);
+    this.timed =
+      spec.recorder !== undefined || spec.control !== undefined || this.age !== undefined || this.codel !== undefined;
     this.store = spec.priority && spec.priorityStore ? spec.priorityStore(this.timed) : new RingBuffer<T>(this.timed);
   }
 
@@ -133,7 +151,8 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
   }
 
   oldestTime(): number | undefined {
-    return this.store.oldestTime();
+    const t = this.store.oldestTime();
+    return t === undefined ? undefined : this.clock.toScheduler(t);
   }
 
   start(source: Observable<T>): void {
@@ -244,11 +263,29 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
   }
 
   private enqueue(value: T, rank: number): void {
-    const time = this.timed ? this.scheduler.now() : 0;
+    const time = this.timed ? this.clock.now() : 0;
     if (this.spec.priority) (this.store as PriorityStore<T>).push(value, rank, time);
     else (this.store as RingBuffer<T>).push(value, time);
     this.recorder?.queued();
     this.controller?.queued();
+    this.age?.arm(time);
+  }
+
+  /** The maxAge timer fired: drop every value that has reached maxAge, oldest first, then wait for the next. */
+  private expireOldest(due: number): void {
+    const { store } = this;
+    const age = this.age!;
+    const read = this.clock.now();
+    const now = read > due ? read : due;
+    while (store.size > 0 && !this.over) {
+      if (!age.expired(store.oldestTime()!, now)) break;
+      const value = this.spec.priority ? (store as PriorityStore<T>).shiftOldest() : store.shift();
+      this.drop(value, 'expired', true);
+    }
+    if (this.over) return;
+    age.arm(store.oldestTime());
+    this.giveBack();
+    if (this.state === 'closing' && store.size === 0) this.finish();
   }
 
   /** Makes room for an arrival at a full queue. True if the arrival may now be queued. */
@@ -332,7 +369,13 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
       while (credit.credit > 0 && store.size > 0 && !this.over) {
         const value = store.shift();
         if (this.timed) {
-          const wait = this.scheduler.now() - store.lastTime;
+          const now = this.clock.now();
+          const wait = now - store.lastTime;
+          // judged by the clock at dequeue: a stalled event loop does not serve stale values (a drop spends no credit)
+          if (this.age?.expired(store.lastTime, now) || this.codel?.drops(wait, now, store.size)) {
+            this.drop(value, 'expired', true);
+            continue;
+          }
           recorder?.emitted(wait, true);
           controller?.delivered(wait);
         }
@@ -368,6 +411,7 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
   protected ended(): void {
     this.demandSubscription?.unsubscribe();
     this.controller?.unsubscribe();
+    this.age?.cancel();
   }
 
   override teardown(): void {

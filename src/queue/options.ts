@@ -2,10 +2,12 @@ import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { Demand } from '../demand/Demand.js';
 import {
+  checkOptions,
   demandInput,
   fail,
   observerOrFunction,
   optional,
+  positiveNumber,
   scheduler,
   shaped,
   withDefault,
@@ -15,6 +17,7 @@ import { recorderOf } from '../metrics/port.js';
 import type { QueueRecorder } from '../metrics/port.js';
 import type { QueueMetrics } from '../metrics/QueueMetrics.js';
 import type { DemandInput, DropHandler } from '../types.js';
+import type { CodelSettings } from './expiry.js';
 
 /** Options every queue operator takes. */
 export interface QueueOptions<T> {
@@ -49,3 +52,37 @@ export const QUEUE_SCHEMA = {
 
 /** The producer's Demand, checked by shape (it only needs request()), so the Demand class is not bundled. */
 export const upstreamCheck = optional(shaped<Demand>('a Demand', ['request']));
+
+/** Options of the lossy queue operators (every one but bufferBounded): how long a value may wait. */
+export interface AgingOptions {
+  /**
+   * ms a value may stay queued: a positive finite number. A value whose age (from its arrival, on the scheduler)
+   * reaches it is dropped at that instant (reason `'expired'`) instead of being emitted late: it neither holds a slot
+   * nor delays completion. A value dequeued after an event-loop stall is judged by the clock then, too.
+   */
+  maxAge?: number | undefined;
+  /**
+   * The CoDel discipline (RFC 8289), `{ target, interval }` in ms (positive finite numbers): once the queue wait of the
+   * values being dequeued has stayed above `target` for `interval`, values are dropped from the head (reason
+   * `'expired'`) at the control-law pace (`interval / sqrt(drops)`) until the wait is back under `target`. A drop
+   * spends no credit. It acts at dequeue, so it needs a consumer that takes values (a stalled one is bounded by
+   * `maxAge`).
+   */
+  codel?: CodelSettings | undefined;
+}
+
+const codelCheck: Check<CodelSettings | undefined> = (operator, option, value) => {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) fail(operator, option, '{ target, interval }', value, 'type');
+  checkOptions(`${operator}: ${option}`, value, ['target', 'interval']);
+  const { target, interval } = value as Record<string, unknown>;
+  return {
+    target: positiveNumber(operator, `${option}.target`, target),
+    interval: positiveNumber(operator, `${option}.interval`, interval),
+  };
+};
+
+export const AGING_SCHEMA = {
+  maxAge: optional<number>(positiveNumber),
+  codel: codelCheck,
+};

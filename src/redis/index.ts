@@ -38,11 +38,11 @@ export interface RedisTokenBucketStoreOptions {
   /** The Redis key of the bucket (a hash of `level` and `at`); every store with the same key shares one bucket. */
   key: string;
   /** What to answer when Redis errors or does not answer within `timeout`. Default `'local'`. */
-  onStoreError?: StoreErrorPolicy;
+  onStoreError?: StoreErrorPolicy | undefined;
   /** ms to wait for Redis before applying `onStoreError`. Default 500. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Where the `timeout` timer runs. Default `asyncScheduler`. */
-  scheduler?: SchedulerLike;
+  scheduler?: SchedulerLike | undefined;
 }
 
 /** The part of an ioredis client this store uses. */
