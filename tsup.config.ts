@@ -6,6 +6,7 @@ export default defineConfig({
     prometheus: 'src/prometheus/index.ts',
     redis: 'src/redis/index.ts',
     testing: 'src/testing/index.ts',
+    ws: 'src/ws/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -13,5 +14,5 @@ export default defineConfig({
   clean: true,
   target: 'es2020',
   tsconfig: 'tsconfig.build.json',
-  external: ['rxjs', 'prom-client', 'ioredis', 'fast-check'],
+  external: ['rxjs', 'prom-client', 'ioredis', 'fast-check', 'ws'],
 });

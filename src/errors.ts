@@ -12,7 +12,12 @@
 const BRAND: unique symbol = Symbol.for('rxjs-backpressure.error.v1') as never;
 
 type ErrorKind =
-  'BackpressureError' | 'BufferOverflowError' | 'RateLimitExceededError' | 'CircuitOpenError' | 'CallTimeoutError';
+  | 'BackpressureError'
+  | 'BufferOverflowError'
+  | 'RateLimitExceededError'
+  | 'CircuitOpenError'
+  | 'CallTimeoutError'
+  | 'ProtocolError';
 
 /**
  * The base class of every error this library raises.
@@ -305,4 +310,72 @@ export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
  */
 export function isCallTimeoutError(error: unknown): error is CallTimeoutError {
   return kindOf(error) === 'CallTimeoutError';
+}
+
+// --- ProtocolError (the ws entry) ---
+
+/**
+ * How a peer broke the credit protocol of `rxjs-backpressure/ws` (see docs/ws-protocol.md):
+ * - `'malformed'`: a frame that is not a JSON object of a known type with a valid stream id, or a binary frame;
+ * - `'credit'`: a request(n) whose n is not a positive integer;
+ * - `'max-credit'`: outstanding credit on a stream above `maxCredit`;
+ * - `'max-streams'`: more than `maxStreams` streams open at once;
+ * - `'stream-id'`: a stream opened under an id already open, or a frame for a stream never opened;
+ * - `'unrequested'`: a value beyond the credit given;
+ * - `'peer'`: the peer said this side broke the protocol (its error frame's reason is in the message).
+ */
+export type ProtocolViolation =
+  'malformed' | 'credit' | 'max-credit' | 'max-streams' | 'stream-id' | 'unrequested' | 'peer';
+
+/**
+ * A peer broke the credit protocol of a WebSocket bridge (`serveStreams` / `requestStream`): it was sent an error frame
+ * and the socket was closed; the streams open on that socket error with this error. `reason` says how.
+ *
+ * ```
+ * server:  -a-b-c-d       sends d beyond the 3 credits the client gave
+ * requestStream(socket, 'feed', demand)     demand: 3
+ * output:  -a-b-c-#       # is a ProtocolError (reason 'unrequested'); the socket is closed
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { drain, isProtocolError } from 'rxjs-backpressure';
+ * import { requestStream } from 'rxjs-backpressure/ws';
+ *
+ * requestStream(socket, { feed: 'prices' })
+ *   .pipe(drain((price) => render(price)))
+ *   .subscribe({ error: (e) => (isProtocolError(e) ? report(`server broke the protocol: ${e.reason}`) : reconnect(e)) });
+ * ```
+ *
+ * @see {@link isProtocolError}
+ */
+export class ProtocolError extends BackpressureError {
+  readonly reason: ProtocolViolation;
+
+  constructor(message: string, reason: ProtocolViolation) {
+    super(message, 'ProtocolError');
+    this.reason = reason;
+  }
+}
+
+/**
+ * True for a {@link ProtocolError} (any copy of the package).
+ *
+ * Checks a brand registered with `Symbol.for`, not `instanceof`, so it also works when two copies of the package are
+ * installed.
+ *
+ * ```
+ * error:   ProtocolError | BufferOverflowError | Error
+ * isProtocolError(error) -> true only for the ProtocolError
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { isProtocolError } from 'rxjs-backpressure';
+ *
+ * feed$.subscribe({ error: (e) => console.log(isProtocolError(e) ? `protocol: ${e.reason}` : 'other failure') });
+ * ```
+ */
+export function isProtocolError(error: unknown): error is ProtocolError {
+  return kindOf(error) === 'ProtocolError';
 }

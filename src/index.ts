@@ -22,13 +22,16 @@ export {
   BufferOverflowError,
   CallTimeoutError,
   CircuitOpenError,
+  ProtocolError,
   RateLimitExceededError,
   isBackpressureError,
   isBufferOverflowError,
   isCallTimeoutError,
   isCircuitOpenError,
+  isProtocolError,
   isRateLimitExceededError,
 } from './errors.js';
+export type { ProtocolViolation } from './errors.js';
 export { adaptiveConcurrency } from './limit/adaptiveConcurrency.js';
 export type { AdaptiveConcurrencyOptions, LimitAlgorithm } from './limit/adaptiveConcurrency.js';
 export type { ConcurrencyLimiter } from './limit/port.js';

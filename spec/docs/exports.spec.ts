@@ -10,7 +10,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ENTRIES = ['src/index.ts', 'src/prometheus/index.ts', 'src/redis/index.ts', 'src/testing/index.ts'];
+const ENTRIES = ['src/index.ts', 'src/prometheus/index.ts', 'src/redis/index.ts', 'src/testing/index.ts', 'src/ws/index.ts'];
 
 interface Export {
   entry: string;

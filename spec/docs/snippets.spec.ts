@@ -131,6 +131,9 @@ function compilerOptions(): ts.CompilerOptions {
       'rxjs-backpressure/prometheus': ['./src/prometheus/index.ts'],
       'rxjs-backpressure/redis': ['./src/redis/index.ts'],
       'rxjs-backpressure/testing': ['./src/testing/index.ts'],
+      'rxjs-backpressure/ws': ['./src/ws/index.ts'],
+      // the ws package, not the ws/ folder stub of this package (baseUrl would find that first)
+      ws: ['./node_modules/@types/ws/index.d.ts'],
     },
     noEmit: true,
     incremental: false,
@@ -146,6 +149,7 @@ const PROBED = [
   'rxjs-backpressure/prometheus',
   'rxjs-backpressure/redis',
   'rxjs-backpressure/testing',
+  'rxjs-backpressure/ws',
   'rxjs',
 ];
 

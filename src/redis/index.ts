@@ -223,3 +223,5 @@ function grantOf(reply: unknown): TokenGrant {
 }
 
 export type { TokenBucketStore, TokenGrant, TokenRequest } from '../rate/protocol.js';
+export { fromRedisStream } from './stream.js';
+export type { DeadLetter, FromRedisStreamOptions, StreamEntry } from './stream.js';

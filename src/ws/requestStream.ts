@@ -1,0 +1,332 @@
+import { Observable } from 'rxjs';
+import type { Subscriber, Subscription } from 'rxjs';
+import { claim, createLink, emit, endWith, grant, release } from '../demand/link.js';
+import type { Link } from '../demand/link.js';
+import { ProtocolError } from '../errors.js';
+import { subscribeCredits } from '../internal/credit.js';
+import { describe } from '../internal/format.js';
+import { demandInput } from '../internal/options.js';
+import type { DemandInput } from '../types.js';
+import { CONNECTING, OPEN, checkSocket, cutOff, frame, isStreamId, listen, parse, send, violation } from './socket.js';
+import type { WebSocketLike } from './socket.js';
+
+const NAME = 'requestStream';
+
+/**
+ * The most credit a stream keeps outstanding on the wire: a consumer with more (or unbounded) demand requests in
+ * installments, topping up once half is spent. Within serveStreams' default `maxCredit` (2 ** 20).
+ */
+const INSTALLMENT = 2 ** 16;
+
+/**
+ * The client side of demand across a WebSocket: opens one stream per subscription on the socket (several streams
+ * share one socket), sends `request` to the server's {@link serveStreams} route, and emits what the server streams
+ * back, requesting no more than its consumer has credit for.
+ *
+ * A demand-aware producer linked like {@link pull}: without `demand`, the drain below it in the pipe chain gives the
+ * credit, so a browser drain paced by `animationFrames()` slows the producer on the server. With a `demand`, that
+ * gives it; with neither, demand is unbounded and it requests in installments of 2 ** 16. Credit granted
+ * within one task goes out as one request(n) frame.
+ *
+ * The stream completes when the server's route completes, and errors with the route's error message (an `Error` with
+ * its message and name) when it errors. Unsubscribing sends `cancel`, and the server unsubscribes its route. A socket
+ * that closes errors every open stream on it. A server that breaks the protocol (a value beyond the credit given, a
+ * malformed frame, a frame for a stream never opened) is sent an error frame and the socket is closed; every stream
+ * open on it errors with a {@link ProtocolError} (its `reason` says how); a server that says this side broke it does
+ * the same (reason `'peer'`). Nothing is ever buffered: a value arrives only against a credit.
+ *
+ * Subscribing while the socket is connecting waits for it to open; subscribing to a closed socket errors at once.
+ *
+ * ```
+ * drain:    credit 2 ------+1-------+1----+1------     (a project ends: one more credit)
+ * wire:     open(n=2) -----request(1)-----request(2)   (coalesced per task)
+ * output:   ---a-b---------c--------d-----e------
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { animationFrames, take } from 'rxjs';
+ * import { drain } from 'rxjs-backpressure';
+ * import { requestStream } from 'rxjs-backpressure/ws';
+ *
+ * const socket = new WebSocket('ws://localhost:8080');
+ * requestStream<{ tick: number }>(socket, { feed: 'ticks' })
+ *   .pipe(drain((tick) => animationFrames().pipe(take(1)))) // one value per frame; a hidden tab slows the server
+ *   .subscribe();
+ * ```
+ *
+ * @param socket a WebSocket (the browser's, or the `ws` package's)
+ * @param request what the server's route is given (any JSON value)
+ * @param demand the consumer's credits (a Demand or any ObservableInput of credits); default: the drain it is linked to
+ * @see {@link serveStreams} the server side
+ */
+export function requestStream<T>(socket: WebSocketLike, request?: unknown, demand?: DemandInput): Observable<T> {
+  checkSocket(NAME, socket);
+  if (demand !== undefined) demandInput(NAME, 'demand', demand);
+  return new Observable<T>((subscriber) => {
+    const session = sessionOf(socket);
+    const stream = new Requested<T>(session, subscriber as Subscriber<unknown>, request, demand);
+    session.add(stream);
+    stream.start(demand);
+    return () => stream.cancel();
+  });
+}
+
+const sessions = new WeakMap<WebSocketLike, Session>();
+
+function sessionOf(socket: WebSocketLike): Session {
+  let session = sessions.get(socket);
+  if (session === undefined) {
+    session = new Session(socket);
+    sessions.set(socket, session);
+  }
+  return session;
+}
+
+/** The streams of one socket: stream ids, one set of listeners while any stream is open, and the socket's end. */
+class Session {
+  private nextId = 1;
+  private readonly streams = new Map<number, Requested<unknown>>();
+  private unlisten: (() => void) | undefined;
+  /** Set once the socket is unusable: every stream opened later errors with it at once. */
+  private ended: Error | undefined;
+
+  constructor(readonly socket: WebSocketLike) {}
+
+  add(stream: Requested<unknown>): void {
+    if (this.ended === undefined && this.socket.readyState !== CONNECTING && this.socket.readyState !== OPEN) {
+      this.ended = new Error(`${NAME}: the socket is closed`);
+    }
+    if (this.ended !== undefined) {
+      stream.fail(this.ended);
+      return;
+    }
+    stream.id = this.nextId++;
+    this.streams.set(stream.id, stream);
+    this.unlisten ??= listen(this.socket, {
+      message: (text) => this.frame(text),
+      open: () => {
+        for (const s of [...this.streams.values()]) s.opened();
+      },
+      closed: (code) => this.end(new Error(`${NAME}: the socket closed (code ${code})`)),
+    });
+  }
+
+  remove(stream: Requested<unknown>): void {
+    if (this.streams.get(stream.id) !== stream) return;
+    this.streams.delete(stream.id);
+    if (this.streams.size === 0 && this.unlisten !== undefined) {
+      this.unlisten();
+      this.unlisten = undefined;
+    }
+  }
+
+  get open(): boolean {
+    return this.ended === undefined && this.socket.readyState === OPEN;
+  }
+
+  send(text: string): void {
+    send(this.socket, text);
+  }
+
+  /** The socket is gone (or cut off): every open stream errors with `error`. */
+  private end(error: Error): void {
+    if (this.ended !== undefined) return;
+    this.ended = error;
+    this.unlisten?.();
+    this.unlisten = undefined;
+    const open = [...this.streams.values()];
+    this.streams.clear();
+    for (const stream of open) stream.fail(error);
+  }
+
+  private violated(error: ProtocolError): void {
+    cutOff(this.socket, error);
+    this.end(error);
+  }
+
+  private frame(text: string | undefined): void {
+    if (this.ended !== undefined) return;
+    const parsed = parse(NAME, text);
+    if (parsed instanceof ProtocolError) {
+      this.violated(parsed);
+      return;
+    }
+    const { type, id } = parsed;
+    if (type === 'error' && id === undefined) {
+      const reason = typeof parsed['reason'] === 'string' ? parsed['reason'] : 'unknown';
+      const message = typeof parsed['message'] === 'string' ? parsed['message'] : '';
+      const error = new ProtocolError(
+        `${NAME}: the server says this side broke the protocol (${reason}): ${message}`,
+        'peer',
+      );
+      try {
+        this.socket.close(1002, 'peer');
+      } catch {
+        // already closing
+      }
+      this.end(error);
+      return;
+    }
+    if (!isStreamId(id)) {
+      this.violated(violation(NAME, 'malformed', `a ${describe(type)} frame whose id is ${describe(id)}`));
+      return;
+    }
+    const stream = this.streams.get(id);
+    if (stream === undefined) {
+      // a stream this side cancelled (frames sent before the server saw the cancel); an id never used is a violation
+      if (id >= this.nextId) this.violated(violation(NAME, 'stream-id', `a frame for stream ${id}, never opened`));
+      return;
+    }
+    switch (type) {
+      case 'next': {
+        const error = stream.next(parsed['value']);
+        if (error !== undefined) this.violated(error);
+        return;
+      }
+      case 'complete':
+        this.remove(stream);
+        stream.complete();
+        return;
+      case 'error': {
+        this.remove(stream);
+        const error = new Error(typeof parsed['message'] === 'string' ? parsed['message'] : 'the route failed');
+        if (typeof parsed['name'] === 'string') error.name = parsed['name'];
+        stream.fail(error);
+        return;
+      }
+      default:
+        this.violated(violation(NAME, 'malformed', `a frame of type ${describe(type)}, which a server does not send`));
+    }
+  }
+}
+
+/** One subscription of requestStream: one stream on the socket. */
+class Requested<T> {
+  id = 0;
+  /** Credit requested on the wire and not yet answered with a value. */
+  private outstanding = 0;
+  private sent = false;
+  private finished = false;
+  private scheduled = false;
+  private readonly link: Link | undefined;
+  /** Credit from below: the claimed link, or this stream's own (from `demand`, or unbounded). */
+  private readonly credit: Link;
+  private credits: Subscription | undefined;
+  private readonly wake = (): void => this.schedule();
+
+  constructor(
+    private readonly session: Session,
+    private readonly subscriber: Subscriber<T>,
+    private readonly request: unknown,
+    demand: DemandInput | undefined,
+  ) {
+    this.link = demand === undefined ? claim(this.wake) : undefined;
+    this.credit = this.link ?? createLink(NAME, demand === undefined ? Infinity : 0);
+    if (this.link === undefined) this.credit.wake = this.wake;
+  }
+
+  start(demand: DemandInput | undefined): void {
+    if (this.finished) return;
+    if (demand !== undefined) {
+      const credit = this.credit;
+      this.credits = subscribeCredits(
+        NAME,
+        demand,
+        (n) => grant(credit, n),
+        (error) => {
+          this.session.remove(this);
+          if (this.sent) this.session.send(frame({ type: 'cancel', id: this.id }));
+          this.fail(error);
+        },
+      );
+    }
+    if (this.session.open) this.opened();
+  }
+
+  /** The socket is open: the open frame goes out with the credit there is. */
+  opened(): void {
+    if (this.sent || this.finished) return;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(this.request);
+    } catch (error) {
+      this.session.remove(this);
+      this.fail(new TypeError(`${NAME}: a request JSON cannot carry: ${String((error as Error)?.message)}`));
+      return;
+    }
+    this.sent = true;
+    const n = this.deficit();
+    this.outstanding = n;
+    this.session.send(
+      `{"type":"open","id":${this.id}${n > 0 ? `,"n":${n}` : ''}${json === undefined ? '' : `,"request":${json}`}}`,
+    );
+  }
+
+  /** What to request now: the consumer's credit not yet on the wire, in installments of at most INSTALLMENT. */
+  private deficit(): number {
+    const target = Math.min(this.credit.credit, INSTALLMENT);
+    // an installment is topped up once half of it is spent, so a request(n) frame is sent per INSTALLMENT / 2 values
+    if (this.credit.credit > INSTALLMENT && this.outstanding > INSTALLMENT / 2) return 0;
+    return Math.max(0, target - this.outstanding);
+  }
+
+  /** Credit changed: one request(n) frame at the end of the task, whatever was granted meanwhile. */
+  private schedule(): void {
+    if (this.scheduled || this.finished || !this.sent) return;
+    this.scheduled = true;
+    void Promise.resolve().then(() => {
+      this.scheduled = false;
+      this.topUp();
+    });
+  }
+
+  private topUp(): void {
+    if (this.finished || !this.session.open) return;
+    const n = this.deficit();
+    if (n <= 0) return;
+    this.outstanding += n;
+    this.session.send(`{"type":"request","id":${this.id},"n":${n}}`);
+  }
+
+  /** A value from the server: emitted against a credit; one beyond the credit given is the violation returned. */
+  next(value: unknown): ProtocolError | undefined {
+    if (this.finished) return undefined;
+    if (this.outstanding <= 0) {
+      return violation(NAME, 'unrequested', `a value on stream ${this.id} beyond the credit given`);
+    }
+    this.outstanding--;
+    if (this.link !== undefined) emit(this.link, this.subscriber, value as T);
+    else {
+      if (this.credit.credit !== Infinity) this.credit.credit--;
+      this.subscriber.next(value as T);
+    }
+    // a value swallowed on the way (filter) gave its credit back; an unbounded consumer tops up its installment
+    if (this.deficit() > 0) this.schedule();
+    return undefined;
+  }
+
+  complete(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.credits?.unsubscribe();
+    endWith(this.link, this.wake, () => this.subscriber.complete());
+  }
+
+  fail(error: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.credits?.unsubscribe();
+    endWith(this.link, this.wake, () => this.subscriber.error(error));
+  }
+
+  /** The subscriber left: cancel on the wire (if the stream was opened and has not ended). */
+  cancel(): void {
+    this.credits?.unsubscribe();
+    if (this.link !== undefined) release(this.link, this.wake);
+    if (this.finished) return;
+    this.finished = true;
+    this.session.remove(this);
+    if (this.sent) this.session.send(frame({ type: 'cancel', id: this.id }));
+  }
+}
