@@ -5,7 +5,7 @@ import type { DropReason } from '../types.js';
 import { checkOptions, probability, scheduler as checkScheduler } from '../internal/options.js';
 import { Histogram } from './Histogram.js';
 import { RECORDER } from './port.js';
-import type { QueueRecorder } from './port.js';
+import type { QueueRecorder, WaitObserver } from './port.js';
 import { alertLimits } from './alerts.js';
 import type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './alerts.js';
 
@@ -91,6 +91,8 @@ export class QueueMetrics {
   /** Dequeues with wait 0 not yet added to the histogram (one increment on the fast path instead of a record). */
   private zeroWaits = 0;
   private lastSnapshot: { at: number; enqueued: number; dequeued: number; dropped: number };
+  /** Exporters fed every wait > 0 (a Prometheus histogram); copied on change, undefined when there is none. */
+  private observers: readonly WaitObserver[] | undefined;
 
   constructor(options: QueueMetricsOptions = {}) {
     checkOptions('QueueMetrics', options, ['scheduler']);
@@ -306,12 +308,27 @@ export class QueueMetrics {
       this.emitted++;
       if (fromQueue) this.queued--;
       if (wait === 0) this.zeroWaits++;
-      else this.histogram.record(wait);
+      else {
+        this.histogram.record(wait);
+        const observers = this.observers;
+        if (observers !== undefined) for (const observer of observers) observer.waited(wait);
+      }
     },
     dropped: (reason, fromQueue) => {
       this.droppedTotal++;
       this.drops[reason]++;
       if (fromQueue) this.queued--;
+    },
+    observe: (observer) => {
+      this.observers = [...(this.observers ?? []), observer];
+      let observing = true;
+      return () => {
+        if (!observing) return;
+        observing = false;
+        const rest = [...(this.observers ?? [])];
+        rest.splice(rest.indexOf(observer), 1);
+        this.observers = rest.length > 0 ? rest : undefined;
+      };
     },
   };
 }
