@@ -288,6 +288,13 @@ export class QueueMetrics {
     return oldest === undefined ? undefined : now - oldest;
   }
 
+  /** A value was emitted after waiting `wait` ms (not 0): into the histogram, and to the exporters observing. */
+  private waited(wait: number): void {
+    this.histogram.record(wait);
+    const observers = this.observers;
+    if (observers !== undefined) for (const observer of observers) observer.waited(wait);
+  }
+
   /** The queue-time histogram, with every zero wait counted in. */
   private get waits(): Histogram {
     if (this.zeroWaits > 0) {
@@ -321,11 +328,7 @@ export class QueueMetrics {
       this.emitted++;
       if (fromQueue) this.queued--;
       if (wait === 0) this.zeroWaits++;
-      else {
-        this.histogram.record(wait);
-        const observers = this.observers;
-        if (observers !== undefined) for (const observer of observers) observer.waited(wait);
-      }
+      else this.waited(wait);
     },
     dropped: (reason, fromQueue) => {
       this.droppedTotal++;
