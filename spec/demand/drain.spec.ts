@@ -1,5 +1,7 @@
 import {
+  Observable,
   Subject,
+  Subscription,
   defer,
   delay,
   distinctUntilChanged,
@@ -28,7 +30,8 @@ import {
   throttleTokenBucket,
 } from '../../src/index.js';
 import type { Dropped } from '../../src/index.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** A generator that records how far it has been read. */
 function reads<T>(values: readonly T[], log: T[]): Generator<T> {
@@ -51,7 +54,7 @@ describe('drain', () => {
         const project = (x: string) => cold('---x|', { x });
         const output = source.pipe(dropOnFull({ capacity: 2, onDrop: drops.onDrop }), drain(project));
         expectObservable(output).toBe('----a---b---c---d---f|');
-        expectObservable(drops.reasons).toBe('---------e', { e: 'e:overflow' });
+        expectObservable(drops.reasons$).toBe('---------e', { e: 'e:overflow' });
         expectSubscriptions(source.subscriptions).toBe('^------------!');
       });
     });
@@ -190,7 +193,39 @@ describe('drain', () => {
         // 1 and 2 are paid for by the full bucket (1 at 0, 2 when 1's project ends at 2); 3 and 4 find it empty at 4
         // and are dropped in the same call; the generator then ends.
         expectObservable(output).toBe('-1-2|', { 1: 1, 2: 2 });
-        expectObservable(drops.reasons).toBe('----(ab)', { a: '3:rate', b: '4:rate' });
+        expectObservable(drops.reasons$).toBe('----(ab)', { a: '3:rate', b: '4:rate' });
+      });
+    });
+
+    it('an operator that unsubscribes its source before forwarding the value (as rxjs 8 take does)', () => {
+      // rxjs 8's take(n) unsubscribes upstream, then forwards the n-th value: the value in transit still pays for
+      // its credit, and is not taken for a second value of the same emission.
+      const takeUnsubscribingFirst =
+        (count: number) =>
+        <T>(source: Observable<T>): Observable<T> =>
+          new Observable<T>((subscriber) => {
+            let seen = 0;
+            const upstream = new Subscription();
+            upstream.add(
+              source.subscribe({
+                next: (value) => {
+                  if (++seen < count) return subscriber.next(value);
+                  upstream.unsubscribe();
+                  subscriber.next(value);
+                  subscriber.complete();
+                },
+                error: (e) => subscriber.error(e),
+                complete: () => subscriber.complete(),
+              }),
+            );
+            return upstream;
+          });
+      testScheduler().run(({ cold, expectObservable }) => {
+        const output = pull(['a', 'b', 'c', 'd']).pipe(
+          takeUnsubscribingFirst(2),
+          drain((x: string) => cold('-x|', { x })),
+        );
+        expectObservable(output).toBe('-a-b|'); // take completed at 2; b's project ends at 4
       });
     });
 
@@ -220,7 +255,7 @@ describe('drain', () => {
         );
         // the first (in flight) and the second (the arrival) are both reported (the lane is watched first: the
         // drops happen while the output is subscribed)
-        expectObservable(drops.reasons).toBe('(aA)', { a: 'a:error', A: 'A:error' });
+        expectObservable(drops.reasons$).toBe('(aA)', { a: 'a:error', A: 'A:error' });
         expectObservable(output).toBe('#', undefined, expect.objectContaining({ name: 'BufferOverflowError' }));
       });
       const errors: unknown[] = [];
@@ -260,7 +295,7 @@ describe('drain', () => {
           expect.objectContaining({ message: expect.stringContaining('did not request (concurrency 2)') }),
         );
         // a and b in flight, c the arrival: all reported 'error'
-        expectObservable(drops.reasons).toBe('-----(abc)', { a: 'a:error', b: 'b:error', c: 'c:error' });
+        expectObservable(drops.reasons$).toBe('-----(abc)', { a: 'a:error', b: 'b:error', c: 'c:error' });
       });
     });
   });
@@ -331,7 +366,7 @@ describe('drain', () => {
         const project = (x: string) => (x === 'b' ? cold('-#') : cold('---x|', { x }));
         const output = pull(['a', 'b', 'c']).pipe(drain(project, { concurrency: 2, onDrop: drops.onDrop }));
         expectObservable(output).toBe('-#');
-        expectObservable(drops.reasons).toBe('-(ab)', { a: 'a:cancelled', b: 'b:error' });
+        expectObservable(drops.reasons$).toBe('-(ab)', { a: 'a:cancelled', b: 'b:error' });
       });
     });
 
@@ -449,7 +484,7 @@ describe('drain', () => {
           drain((x: string) => cold('----x|', { x }), { concurrency: 2, onDrop: drops.onDrop }),
         );
         expectObservable(output, '^--!').toBe('---');
-        expectObservable(drops.reasons).toBe('---(ab)', { a: 'a:cancelled', b: 'b:cancelled' });
+        expectObservable(drops.reasons$).toBe('---(ab)', { a: 'a:cancelled', b: 'b:cancelled' });
       });
       expect(read).toEqual(['a', 'b']);
     });

@@ -21,36 +21,18 @@ import { Observable, Subject } from 'rxjs';
 import { describe, it } from 'vitest';
 import { Demand, QueueMetrics } from '../../src/index.js';
 import type { DropReason } from '../../src/index.js';
-import { CASES, Clock, priorityOf, propertyRuns } from './cases.js';
-import type { Case } from './cases.js';
+import { stepArbitrary } from '../../src/testing/laws.js';
+import type { Step } from '../../src/testing/laws.js';
+import { OPERATORS, Clock, priorityOf, propertyRuns } from '../contract/registry.js';
+import type { RegisteredOperator } from '../contract/registry.js';
 
-type Step =
-  | { kind: 'next'; count: number }
-  | { kind: 'request'; n: number }
-  | { kind: 'requestInNext'; n: number }
-  | { kind: 'advance'; ms: number }
-  | { kind: 'complete' }
-  | { kind: 'error' }
-  | { kind: 'unsubscribe' };
-
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('next' as const), count: fc.integer({ min: 1, max: 6 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('request' as const), n: fc.integer({ min: 1, max: 4 }) }) },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('requestInNext' as const), n: fc.integer({ min: 1, max: 3 }) }),
-  },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 8 }) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'complete' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'error' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'unsubscribe' as const }) },
-);
+const stepArb = stepArbitrary(fc);
 
 function law(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);
 }
 
-function checkLaws(c: Case, capacity: number, steps: readonly Step[]): void {
+function checkLaws(c: RegisteredOperator, capacity: number, steps: readonly Step[]): void {
   const clock = new Clock();
   const source = new Subject<number>();
   const demand = new Demand();
@@ -188,7 +170,7 @@ function checkLaws(c: Case, capacity: number, steps: readonly Step[]): void {
 const runs = propertyRuns(1000);
 
 describe(`laws of every queue operator (fast-check, ${runs} runs each)`, () => {
-  for (const c of CASES) {
+  for (const c of OPERATORS) {
     it(`${c.name}: conservation, capacity, demand, order, nothing left after the end`, () => {
       fc.assert(
         fc.property(fc.integer({ min: 1, max: 6 }), fc.array(stepArb, { maxLength: 40 }), (capacity, steps) =>

@@ -1,48 +1,20 @@
 /**
- * The operators under test in spec/reliability, described once so every suite (laws, re-entrancy, fuzzing, throwing
- * callbacks, retention, soak) covers the same list. Adding a queue operator to the library means adding it here.
+ * The one registry of the library's operators under test, described once so every suite covers the same list: the
+ * contract suite (spec/contract/contract.spec.ts: never, empty, values, errors, unsubscription, plumbing) and the
+ * reliability suites (laws, re-entrancy, fuzzing, throwing callbacks, retention, soak). Adding an operator to the
+ * library means registering it here.
  */
-import { VirtualTimeScheduler } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
 import { QueueMetrics, bufferBounded, dropOnFull, shedByPriority, throttleTokenBucket } from '../../src/index.js';
 import type { DemandInput, DropReason, Dropped } from '../../src/index.js';
 import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
 
-/** The parts of a virtual action the clock runs by hand (public at runtime, protected in rxjs' types). */
-interface DueAction {
-  delay: number;
-  state?: unknown;
-  execute(state: unknown, delay: number): unknown;
-}
-
-/** Most actions one advance() may run before it reports a runaway scheduler instead of hanging. */
-export const RUNAWAY = 100_000;
-
 /**
- * A virtual clock whose time moves only when told, with the pending actions visible (`actions`). Unlike `flush()` it
- * refuses to spin: an action that keeps rescheduling itself without time moving (a zero or sub-resolution delay)
- * fails the test with 'runaway scheduler' instead of hanging it.
+ * A virtual clock whose time moves only when told (`advance(ms)`), with the pending actions visible (`actions`); it
+ * fails with 'runaway scheduler' on an action that keeps rescheduling itself instead of hanging. The same clock
+ * checkLaws of rxjs-backpressure/testing runs on.
  */
-export class Clock extends VirtualTimeScheduler {
-  constructor() {
-    super(undefined, Infinity);
-  }
-
-  /** Runs every action due within `ms` from now, in time order, then sets the clock to now + ms. */
-  advance(ms: number): void {
-    const target = this.frame + ms;
-    for (let ran = 0; ; ran++) {
-      const next = this.actions[0] as unknown as DueAction | undefined;
-      if (next === undefined || next.delay > target) break;
-      if (ran >= RUNAWAY) throw new Error(`runaway scheduler: ${RUNAWAY} actions without reaching frame ${target}`);
-      this.actions.shift();
-      this.frame = next.delay;
-      const error = next.execute(next.state, next.delay);
-      if (error) throw error;
-    }
-    this.frame = target;
-  }
-}
+export { Clock } from '../../src/testing/laws.js';
 
 /** What a subject is built with in the law and retention suites. */
 export interface Wiring<T> {
@@ -54,7 +26,7 @@ export interface Wiring<T> {
   scheduler: SchedulerLike;
 }
 
-export interface Case {
+export interface RegisteredOperator {
   name: string;
   /** True if the operator takes `demand` (and so obeys request(n)). */
   demand: boolean;
@@ -89,7 +61,11 @@ const queueWiring = <T>(w: Wiring<T>) => ({
   ...(w.demand === undefined ? {} : { demand: w.demand }),
 });
 
-const queue = (name: string, reasons: readonly DropReason[], build: Case['build']): Case => ({
+const queue = (
+  name: string,
+  reasons: readonly DropReason[],
+  build: RegisteredOperator['build'],
+): RegisteredOperator => ({
   name,
   demand: true,
   metrics: true,
@@ -100,7 +76,7 @@ const queue = (name: string, reasons: readonly DropReason[], build: Case['build'
 });
 
 /** Every queue operator of the library, with each overflow policy and mode as its own subject. */
-export const CASES: readonly Case[] = [
+export const OPERATORS: readonly RegisteredOperator[] = [
   queue('bufferBounded', [], (w) => bufferBounded(queueWiring(w))),
   ...(['drop-incoming', 'drop-oldest', 'drop-newest', 'drop-buffer'] as const).map((overflow) =>
     queue(`dropOnFull ${overflow}`, [overflow === 'drop-incoming' ? 'overflow' : 'evicted'], (w) =>
@@ -129,7 +105,7 @@ export const CASES: readonly Case[] = [
       });
     }),
   ),
-  ...(['shape', 'drop', 'error'] as const).map((mode): Case => ({
+  ...(['shape', 'drop', 'error'] as const).map((mode): RegisteredOperator => ({
     name: `throttleTokenBucket ${mode}`,
     demand: false,
     metrics: false,
@@ -151,7 +127,7 @@ export const CASES: readonly Case[] = [
 ];
 
 /** Only the operators that obey request(n). */
-export const DEMAND_CASES = CASES.filter((s) => s.demand);
+export const DEMAND_OPERATORS = OPERATORS.filter((s) => s.demand);
 
 /** Runs per property: env PROPERTY_RUNS, else `fallback`. */
 export function propertyRuns(fallback: number): number {
