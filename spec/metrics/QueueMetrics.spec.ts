@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Demand, QueueMetrics, bufferBounded, dropOnFull, isBufferOverflowError } from '../../src/index.js';
 import type { DropOverflow, DropReason, Dropped } from '../../src/index.js';
 import { RELATIVE_ERROR } from '../../src/metrics/Histogram.js';
+import { recorderOf } from '../../src/metrics/port.js';
 import { DROP_REASONS } from '../../src/types.js';
 
 /** A clock the spec moves by hand; `reads` counts calls to now(). */
@@ -231,6 +232,38 @@ describe('QueueMetrics', () => {
     demand.request(1);
     expect(metrics.snapshot().rates).toEqual({ enqueued: 0, dequeued: 2, dropped: 0 });
     expect(metrics.snapshot().rates).toEqual({ enqueued: 0, dequeued: 0, dropped: 0 });
+  });
+
+  it('feeds the waits > 0 of values emitted after observe() to each observer, until its stop is called', () => {
+    const clock = manualClock();
+    const metrics = new QueueMetrics({ scheduler: clock.scheduler });
+    const recorder = recorderOf(metrics)!;
+    const demand = new Demand();
+    const source = new Subject<string>();
+    source.pipe(dropOnFull({ capacity: 10, demand, metrics, scheduler: clock.scheduler })).subscribe();
+    source.next('before'); // queued at 0
+    clock.t = 5;
+    demand.request(1); // waited 5 ms, before anyone observes
+    const first: number[] = [];
+    const second: number[] = [];
+    const stopFirst = recorder.observe!({ waited: (ms) => first.push(ms) });
+    const stopSecond = recorder.observe!({ waited: (ms) => second.push(ms) });
+    source.next('a'); // queued at 5
+    source.next('b');
+    clock.t = 12;
+    demand.request(1); // a: 7 ms
+    stopFirst();
+    stopFirst(); // twice is harmless, and does not stop the other
+    clock.t = 20;
+    demand.request(Infinity); // b: 15 ms
+    source.next('c'); // delivered at once: wait 0 is not passed on
+    expect(first).toEqual([7]);
+    expect(second).toEqual([7, 15]);
+    stopSecond();
+    demand.request(1);
+    source.next('d');
+    expect(second).toEqual([7, 15]);
+    expect(metrics.dequeued).toBe(5);
   });
 
   it('rejects invalid options and arguments', () => {

@@ -177,6 +177,132 @@ describe('QueueMetrics.alerts', () => {
     });
   });
 
+  describe('with for (hysteresis, like a Prometheus alerting rule)', () => {
+    it('raises only once the condition has held at every evaluation for `for` ms, and clears at once', () => {
+      const ts = testScheduler();
+      ts.run(({ hot, expectObservable }) => {
+        const metrics = new QueueMetrics({ scheduler: ts });
+        const source = hot('  1500ms (abcdefghi)');
+        const demand = hot('  6200ms 9', CREDITS);
+        // 9 of 10 queued from 1.5 s to 6.2 s. Evaluations every second: 2 s first sees it (pending since 2 s), 3 s and
+        // 4 s have held it 1 s and 2 s, 5 s has held it 3 s = for: raised. 7 s sees depth 0: cleared at once.
+        const expected = '    5000ms r 1999ms c';
+        source.pipe(dropOnFull({ capacity: 10, demand, metrics, scheduler: ts })).subscribe();
+        expectObservable(metrics.alerts({ for: 3000 }), '^ 8500ms !').toBe(expected, {
+          r: { kind: 'depth', state: 'raised', value: 0.9, threshold: 0.8, at: 5000 },
+          c: { kind: 'depth', state: 'cleared', value: 0, threshold: 0.8, at: 7000 },
+        });
+      });
+    });
+
+    it('never raises a flap shorter than `for`, and makes the next one wait the whole `for` again', () => {
+      const ts = testScheduler();
+      ts.run(({ hot, expectObservable }) => {
+        const metrics = new QueueMetrics({ scheduler: ts });
+        // full from 1.5 s to 3.2 s (seen at 2 s and 3 s: held 1 s < 3 s), empty at 4 s; full again from 4.5 s: pending
+        // since 5 s, not since 2 s, so raised at 8 s (at 5 s it would be raised if the first flap still counted).
+        const source = hot('  1500ms (abcdefghi) 2991ms (abcdefghi)');
+        const demand = hot('  3200ms 9', CREDITS);
+        source.pipe(dropOnFull({ capacity: 10, demand, metrics, scheduler: ts })).subscribe();
+        expectObservable(metrics.alerts({ for: 3000 }), '^ 9500ms !').toBe('8000ms r', {
+          r: { kind: 'depth', state: 'raised', value: 0.9, threshold: 0.8, at: 8000 },
+        });
+      });
+    });
+
+    it('raises at the next evaluation when `for` is shorter than the interval', () => {
+      const ts = testScheduler();
+      ts.run(({ hot, expectObservable }) => {
+        const metrics = new QueueMetrics({ scheduler: ts });
+        const source = hot('  100ms (abcdefghi)');
+        source.pipe(dropOnFull({ capacity: 10, demand: new Demand(), metrics, scheduler: ts })).subscribe();
+        const states = metrics.alerts({ interval: 250, for: 1 }).pipe(map((a) => `${a.state}@${a.at}`));
+        expectObservable(states, '^ 1000ms !').toBe('500ms r', { r: 'raised@500' });
+      });
+    });
+
+    it('evaluates as rarely as every 60 s: a stalled consumer is raised after `for` of queue time', () => {
+      const ts = testScheduler();
+      ts.run(({ hot, expectObservable }) => {
+        const metrics = new QueueMetrics({ scheduler: ts });
+        // a waits from 0 with no credit. Evaluated at 60 s (age 60 s > 5 s: pending), 120 s, 180 s: held 120 s = for.
+        // The credit at 200 s lets it go: the interval (180 s, 240 s] sees its 200 s wait: still holds. (240 s, 300 s]
+        // dequeues nothing and holds nothing: cleared at 300 s.
+        const source = hot('  a');
+        const demand = hot('  200s 1', CREDITS);
+        source.pipe(dropOnFull({ capacity: 10, demand, metrics, scheduler: ts })).subscribe();
+        const alerts = metrics.alerts({ interval: 60_000, for: 120_000 });
+        expectObservable(alerts, '^ 330s !').toBe('180s r 119999ms c', {
+          r: { kind: 'queueTime', state: 'raised', value: 180_000, threshold: 5000, at: 180_000 },
+          c: { kind: 'queueTime', state: 'cleared', value: 0, threshold: 5000, at: 300_000 },
+        });
+      });
+    });
+
+    it('judges each alert on its own: one raised after `for` while another flaps', () => {
+      const ts = testScheduler();
+      ts.run(({ hot, expectObservable }) => {
+        const metrics = new QueueMetrics({ scheduler: ts });
+        // x is dropped (earlyDrop), k is kept. dropRate holds in (0, 1 s] only; depth holds from 0.5 s on.
+        const source = hot('  100ms x 399ms (abcdefghi)');
+        let dropping = true;
+        source
+          .pipe(
+            tap((v) => (dropping = v === 'x')),
+            dropOnFull({
+              capacity: 10,
+              demand: new Demand(),
+              earlyDrop: () => (dropping ? 1 : 0),
+              metrics,
+              scheduler: ts,
+            }),
+          )
+          .subscribe();
+        const kinds = metrics.alerts({ for: 2000 }).pipe(map((a) => `${a.kind}:${a.state}@${a.at}`));
+        expectObservable(kinds, '^ 4500ms !').toBe('3000ms d', { d: 'depth:raised@3000' });
+      });
+    });
+
+    it('leaves no action on the scheduler after unsubscribing, pending or raised', () => {
+      const ts = testScheduler();
+      const metrics = new QueueMetrics({ scheduler: ts });
+      const source = new Subject<number>();
+      source.pipe(dropOnFull({ capacity: 1, demand: new Demand(), metrics, scheduler: ts })).subscribe();
+      source.next(1); // depth 1 of 1 from 0, and its age: depth and queueTime hold at every evaluation
+      const seen: string[] = [];
+      const record = (a: QueueAlert): number => seen.push(`${a.kind}:${a.state}@${a.at}`);
+      const pending = metrics.alerts({ interval: 60_000, for: 600_000 }).subscribe(record);
+      const raised = metrics.alerts({ interval: 60_000, for: 60_000 }).subscribe(record);
+      ts.maxFrames = 150_000;
+      ts.flush(); // evaluations at 60 s and 120 s: the second subscription is raised at 120 s, the first still pending
+      expect(seen).toEqual(['depth:raised@120000', 'queueTime:raised@120000']);
+      expect(ts.actions).toHaveLength(2);
+      pending.unsubscribe();
+      expect(ts.actions).toHaveLength(1);
+      raised.unsubscribe();
+      expect(ts.actions).toHaveLength(0);
+    });
+
+    it('reads time through a clock that never goes backwards: a scheduler stepping back stands still', () => {
+      const ts = testScheduler();
+      ts.run(({ hot, expectObservable }) => {
+        // the metrics' scheduler reads 2 s less from 2.5 s on (a wall clock corrected backwards)
+        const stepped = {
+          now: () => ts.now() - (ts.now() >= 2500 ? 2000 : 0),
+          schedule: ts.schedule.bind(ts),
+        } as unknown as typeof ts;
+        const metrics = new QueueMetrics({ scheduler: stepped });
+        const source = hot('  1500ms (abcdefghi)');
+        source.pipe(dropOnFull({ capacity: 10, demand: new Demand(), metrics, scheduler: ts })).subscribe();
+        // readings 2000 (pending since 2000), 3000 -> 1000: stands still at 2000, 4000 -> 2000: 3000,
+        // 5000 -> 3000: 4000, held 2000 = for: raised, with at = 4000. Raw readings would raise only at 6 s.
+        expectObservable(metrics.alerts({ for: 2000 }), '^ 6500ms !').toBe('5000ms r', {
+          r: { kind: 'depth', state: 'raised', value: 0.9, threshold: 0.8, at: 4000 },
+        });
+      });
+    });
+  });
+
   it('rejects invalid thresholds at the call', () => {
     const metrics = new QueueMetrics();
     expect(() => metrics.alerts({ depthRatio: 1.2 })).toThrow(
@@ -190,9 +316,24 @@ describe('QueueMetrics.alerts', () => {
     );
     expect(() => metrics.alerts({ queueTimeP99: NaN })).toThrow(RangeError);
     expect(() => metrics.alerts({ interval: 0 })).toThrow(RangeError);
-    expect(() => metrics.alerts({ interval: 5000 })).toThrow(
-      new RangeError('QueueMetrics.alerts: interval must be a number in (0, 1000], got 5000'),
+    expect(() => metrics.alerts({ interval: 60_001 })).toThrow(
+      new RangeError('QueueMetrics.alerts: interval must be a number in (0, 60000], got 60001'),
     );
+    expect(() => metrics.alerts({ interval: Infinity })).toThrow(RangeError);
+    expect(() => metrics.alerts({ interval: NaN })).toThrow(RangeError);
+    expect(() => metrics.alerts({ interval: '1s' as never })).toThrow(
+      new TypeError('QueueMetrics.alerts: interval must be a number in (0, 60000], got "1s"'),
+    );
+    expect(() => metrics.alerts({ for: -1 })).toThrow(
+      new RangeError('QueueMetrics.alerts: for must be a finite number >= 0, got -1'),
+    );
+    expect(() => metrics.alerts({ for: Infinity })).toThrow(RangeError);
+    expect(() => metrics.alerts({ for: NaN })).toThrow(RangeError);
+    expect(() => metrics.alerts({ for: '5m' as never })).toThrow(
+      new TypeError('QueueMetrics.alerts: for must be a finite number >= 0, got "5m"'),
+    );
+    // the bounds themselves are accepted
+    expect(() => metrics.alerts({ interval: 60_000, for: 0 })).not.toThrow();
     expect(() => metrics.alerts({ dropRate: '1%' as never })).toThrow(
       new TypeError('QueueMetrics.alerts: dropRate must be a number between 0 and 1, got "1%"'),
     );

@@ -33,7 +33,8 @@ describe('registerQueueMetrics', () => {
       jobs_enqueued_total: 'counter',
       jobs_dequeued_total: 'counter',
       jobs_dropped_total: 'counter',
-      jobs_queue_time_seconds: 'gauge',
+      jobs_queue_time_seconds: 'histogram',
+      jobs_queue_time_quantile_seconds: 'gauge',
     });
     expect(scrape.value('jobs_depth', service)).toBe(1);
     expect(scrape.value('jobs_capacity', service)).toBe(6);
@@ -44,8 +45,8 @@ describe('registerQueueMetrics', () => {
     }
     expect(scrape.samples.every((s) => s.labels['service'] === 'api')).toBe(true);
     // waits: 0, 0, 0, 250 ms
-    expect(scrape.value('jobs_queue_time_seconds', { ...service, quantile: '0.5' })).toBe(0);
-    const p99 = scrape.value('jobs_queue_time_seconds', { ...service, quantile: '0.99' });
+    expect(scrape.value('jobs_queue_time_quantile_seconds', { ...service, quantile: '0.5' })).toBe(0);
+    const p99 = scrape.value('jobs_queue_time_quantile_seconds', { ...service, quantile: '0.99' });
     expect(Math.abs(p99 - 0.25)).toBeLessThanOrEqual(0.02 * 0.25);
     expect(QUEUE_TIME_QUANTILES).toEqual([0.5, 0.9, 0.99, 0.999]);
 
@@ -75,12 +76,14 @@ describe('registerQueueMetrics', () => {
       'a_dequeued_total',
       'a_dropped_total',
       'a_queue_time_seconds',
+      'a_queue_time_quantile_seconds',
     ]);
     registration.unregister();
     registration.unregister();
     const names = new Set(parseExposition(await registry.metrics()).samples.map((s) => s.name));
     expect([...names].every((n) => n.startsWith('b_'))).toBe(true);
-    expect(names.size).toBe(6);
+    // 6 gauges and counters, and the histogram's _bucket, _sum and _count
+    expect(names.size).toBe(9);
     registerQueueMetrics(new QueueMetrics(), { name: 'a', registry }); // the name is free again
   });
 
@@ -100,13 +103,13 @@ describe('registerQueueMetrics', () => {
     expect(() => registerQueueMetrics(new QueueMetrics(), { name: 'dup', registry })).toThrow(
       'registerQueueMetrics: dup_* is already registered with the labels {}',
     );
-    expect(registry.getMetricsAsArray()).toHaveLength(6);
+    expect(registry.getMetricsAsArray()).toHaveLength(7);
     // a metric of that name registered by someone else
     new Gauge({ name: 'other_capacity', help: 'not ours', registers: [registry] });
     expect(() => registerQueueMetrics(new QueueMetrics(), { name: 'other', registry })).toThrow(
       'registerQueueMetrics: a metric named other_capacity is already registered',
     );
-    expect(registry.getMetricsAsArray()).toHaveLength(7);
+    expect(registry.getMetricsAsArray()).toHaveLength(8);
   });
 
   it('registers again after registry.clear() took the metrics away, and an old unregister leaves the new ones', async () => {
@@ -116,7 +119,7 @@ describe('registerQueueMetrics', () => {
     registerQueueMetrics(new QueueMetrics(), { name: 'jobs', registry, labels: { queue: 'b' } });
     expect(await registry.metrics()).toContain('jobs_depth{queue="b"} 0');
     old.unregister();
-    expect(registry.getMetricsAsArray()).toHaveLength(6);
+    expect(registry.getMetricsAsArray()).toHaveLength(7);
     expect(await registry.metrics()).toContain('jobs_depth{queue="b"} 0');
   });
 
@@ -151,7 +154,7 @@ describe('registerQueueMetrics', () => {
     expect(registry.getMetricsAsArray()).toHaveLength(0);
     // and the name is free again
     registerQueueMetrics(orders, { name: 'queue', registry });
-    expect(registry.getMetricsAsArray()).toHaveLength(6);
+    expect(registry.getMetricsAsArray()).toHaveLength(7);
   });
 
   it('validates its arguments', () => {

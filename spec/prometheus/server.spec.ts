@@ -42,8 +42,14 @@ describe('examples/metrics-server', () => {
     const dropped = DROP_REASONS.reduce((sum, reason) => sum + value('dropped_total', { reason }), 0);
     expect(value('enqueued_total')).toBe(value('dequeued_total') + dropped + value('depth'));
     expect(value('depth')).toBeLessThanOrEqual(value('capacity'));
-    const quantiles = ['0.5', '0.9', '0.99', '0.999'].map((quantile) => value('queue_time_seconds', { quantile }));
+    const quantiles = ['0.5', '0.9', '0.99', '0.999'].map((quantile) =>
+      value('queue_time_quantile_seconds', { quantile }),
+    );
     expect([...quantiles].sort((a, b) => a - b)).toEqual(quantiles);
+    // the histogram, registered before the first value, counts every value dequeued, in the same scrape
+    expect(exposition.types['example_jobs_queue_time_seconds']).toBe('histogram');
+    expect(value('queue_time_seconds_count')).toBe(value('dequeued_total'));
+    expect(value('queue_time_seconds_bucket', { le: '+Inf' })).toBe(value('dequeued_total'));
     expect(exposition.types['example_jobs_dropped_total']).toBe('counter');
   });
 

@@ -5,9 +5,10 @@ import type { DropReason } from '../types.js';
 import { checkOptions, probability, scheduler as checkScheduler } from '../internal/options.js';
 import { Histogram } from './Histogram.js';
 import { RECORDER } from './port.js';
-import type { QueueRecorder } from './port.js';
-import { alertLimits } from './alerts.js';
-import type { QueueAlert, QueueAlertKind, QueueAlertState, QueueAlertThresholds } from './alerts.js';
+import type { QueueRecorder, WaitObserver } from './port.js';
+import { alertLimits, judge } from './alerts.js';
+import type { AlertPhase, QueueAlert, QueueAlertKind, QueueAlertThresholds } from './alerts.js';
+import { Clock, scheduleAfter } from '../internal/clock.js';
 
 /** Options of {@link QueueMetrics}. */
 export interface QueueMetricsOptions {
@@ -32,6 +33,8 @@ export interface QueueMetricsSnapshot {
    */
   rates: { enqueued: number; dequeued: number; dropped: number };
 }
+
+const INACTIVE: AlertPhase = { kind: 'inactive' };
 
 /** Counters at one evaluation, to measure the next interval against. */
 interface Mark {
@@ -91,6 +94,12 @@ export class QueueMetrics {
   /** Dequeues with wait 0 not yet added to the histogram (one increment on the fast path instead of a record). */
   private zeroWaits = 0;
   private lastSnapshot: { at: number; enqueued: number; dequeued: number; dropped: number };
+  /**
+   * Exporters fed every wait > 0 (a Prometheus histogram); copied on change, undefined when there is none. Set in the
+   * constructor, so that every QueueMetrics has one shape whether an exporter is attached or not: a property added
+   * later would make the recorder's property reads polymorphic, and the fast path slower, for every instance.
+   */
+  private observers: readonly WaitObserver[] | undefined = undefined;
 
   constructor(options: QueueMetricsOptions = {}) {
     checkOptions('QueueMetrics', options, ['scheduler']);
@@ -177,30 +186,39 @@ export class QueueMetrics {
   }
 
   /**
-   * Alert transitions for the three queue alerts, evaluated every `interval` ms (default 1000) of this metrics'
-   * scheduler while subscribed.
+   * Alert transitions for the three queue alerts, evaluated every `interval` ms (default 1000, at most 60000) of this
+   * metrics' scheduler while subscribed, each raised once its condition has held for `for` ms (default 0).
    *
-   * - `depth`: raised while depth > `depthRatio` × capacity (default 0.8), read at each evaluation.
-   * - `dropRate`: raised while dropped / (dequeued + dropped) over the last interval > `dropRate` (default 0.01): the
+   * - `depth`: holds while depth > `depthRatio` × capacity (default 0.8), read at each evaluation.
+   * - `dropRate`: holds while dropped / (dequeued + dropped) over the last interval > `dropRate` (default 0.01): the
    *   share of the values that left the queues in that interval by being dropped.
-   * - `queueTime`: raised while the p99 queue time of the values dequeued in the last interval, or the age of the
+   * - `queueTime`: holds while the p99 queue time of the values dequeued in the last interval, or the age of the
    *   oldest value still queued if that is longer, > `queueTimeP99` ms (default 5000), from the fixed-memory
    *   histogram (2% relative error). So a stalled consumer, which dequeues nothing, still raises it.
    *
-   * Every alert starts cleared and is emitted only when its state changes, at the evaluation that sees the change, so
-   * within one interval of it; several transitions at one evaluation come in the order depth, dropRate, queueTime.
-   * The windows are the intervals between evaluations, so an alert clears as soon as one interval is healthy. An idle
-   * interval is healthy: with nothing dequeued or dropped the drop rate reads 0, and with nothing dequeued and nothing
-   * queued the queue time reads 0, so an idle queue never keeps an alert raised.
+   * Raising and clearing follow a Prometheus alerting rule with `for`: an alert whose condition holds at an evaluation
+   * becomes pending; it is raised at the first evaluation at which the condition has held at every evaluation for at
+   * least `for` ms since the one that first saw it (so with `for: 0` at that first one, and a `for` shorter than
+   * `interval` waits for the next evaluation). An evaluation at which the condition does not hold clears a raised alert
+   * at once, as Prometheus resolves an alert, and sends a pending one back to the start: a flap shorter than `for` is
+   * never raised, and the next one waits the whole `for` again.
+   *
+   * Every alert starts cleared and is emitted only when its state changes, at the evaluation that sees the change;
+   * several transitions at one evaluation come in the order depth, dropRate, queueTime. The windows are the intervals
+   * between evaluations. An idle interval is healthy: with nothing dequeued or dropped the drop rate reads 0, and with
+   * nothing dequeued and nothing queued the queue time reads 0, so an idle queue never keeps an alert raised.
    *
    * Each subscription runs its own evaluation timer on the scheduler, cancelled on unsubscribe; nothing is scheduled
-   * while no one subscribes. Thresholds are checked at this call.
+   * while no one subscribes. Time is read through a clock that never goes backwards: a scheduler stepping back stands
+   * still for `for` and `at`. Thresholds are checked at this call.
    *
    * ```
-   * metrics:  depth 9 of capacity 10 from 1.5 s, 2 of 10 from 3.2 s
-   * alerts({ interval: 1000 })
-   * output:   --1s--R--1s--.--1s--C-- ...     R = { kind: 'depth', state: 'raised', value: 0.9, threshold: 0.8, at: 2000 }
-   *                                           C = { kind: 'depth', state: 'cleared', value: 0.2, threshold: 0.8, at: 4000 }
+   * metrics:  depth 9 of capacity 10 from 1.5 s to 6.2 s
+   * alerts({ interval: 1000, for: 3000 })
+   * output:   --1s--P--1s--.--1s--.--1s--R--1s--.--1s--C-- ...
+   *                 P: pending at 2 s (no emission)
+   *                 R = { kind: 'depth', state: 'raised', value: 0.9, threshold: 0.8, at: 5000 }
+   *                 C = { kind: 'depth', state: 'cleared', value: 0, threshold: 0.8, at: 7000 }
    * ```
    *
    * ## Example
@@ -210,40 +228,41 @@ export class QueueMetrics {
    * const metrics = new QueueMetrics();
    * jobs$.pipe(dropOnFull({ capacity: 500, metrics }), drain(run, { concurrency: 8 })).subscribe();
    * metrics
-   *   .alerts({ dropRate: 0.05, queueTimeP99: 2000 })
+   *   // evaluated every 15 s; paged only after 1 minute of trouble
+   *   .alerts({ dropRate: 0.05, queueTimeP99: 2000, interval: 15_000, for: 60_000 })
    *   .subscribe((a) => pager.notify(`${a.kind} ${a.state}: ${a.value} > ${a.threshold}`));
    * ```
    *
    * @param thresholds `depthRatio` (0.8), `dropRate` (0.01), `queueTimeP99` in ms (5000), `interval` in ms (1000, at
-   * most 1000)
+   * most 60000), `for` in ms (0)
    * @see {@link QueueMetrics.snapshot} the numbers behind the alerts
    */
   alerts(thresholds: QueueAlertThresholds = {}): Observable<QueueAlert> {
     const limits = alertLimits(thresholds);
     return new Observable<QueueAlert>((subscriber) => {
-      const states: Record<QueueAlertKind, QueueAlertState> = {
-        depth: 'cleared',
-        dropRate: 'cleared',
-        queueTime: 'cleared',
+      const clock = new Clock(this.scheduler);
+      const phases: Record<QueueAlertKind, AlertPhase> = {
+        depth: INACTIVE,
+        dropRate: INACTIVE,
+        queueTime: INACTIVE,
       };
       const mark: Mark = { dequeued: this.emitted, dropped: this.droppedTotal, waits: this.waits.copy() };
-      const judge = (kind: QueueAlertKind, value: number, threshold: number, at: number): void => {
-        const state: QueueAlertState = value > threshold ? 'raised' : 'cleared';
-        if (state === states[kind]) return;
-        states[kind] = state;
-        subscriber.next({ kind, state, value, threshold, at });
+      const check = (kind: QueueAlertKind, value: number, threshold: number, at: number): void => {
+        const next = judge(phases[kind], value > threshold, at, limits.for);
+        phases[kind] = next.phase;
+        if (next.transition !== undefined) subscriber.next({ kind, state: next.transition, value, threshold, at });
       };
       const evaluate = (): void => {
-        const at = this.scheduler.now();
-        judge('depth', this.bound > 0 ? this.queued / this.bound : 0, limits.depthRatio, at);
+        const at = clock.now();
+        check('depth', this.bound > 0 ? this.queued / this.bound : 0, limits.depthRatio, at);
         const dequeued = this.emitted - mark.dequeued;
         const dropped = this.droppedTotal - mark.dropped;
-        judge('dropRate', dequeued + dropped > 0 ? dropped / (dequeued + dropped) : 0, limits.dropRate, at);
+        check('dropRate', dequeued + dropped > 0 ? dropped / (dequeued + dropped) : 0, limits.dropRate, at);
         // The values still queued count with their age so far: a stalled consumer dequeues nothing, yet its oldest
-        // value's wait already exceeds the threshold.
-        const age = this.oldestAge(at);
+        // value's wait already exceeds the threshold. The queues keep their times in the scheduler's own frame.
+        const age = this.oldestAge(clock.toScheduler(at));
         const p99 = this.waits.count > mark.waits.count ? this.waits.percentileSince(mark.waits, 0.99) : 0;
-        judge('queueTime', Math.max(p99, age ?? 0), limits.queueTimeP99, at);
+        check('queueTime', Math.max(p99, age ?? 0), limits.queueTimeP99, at);
         mark.dequeued = this.emitted;
         mark.dropped = this.droppedTotal;
         mark.waits.copyFrom(this.waits);
@@ -255,10 +274,10 @@ export class QueueMetrics {
         evaluate();
         if (subscriber.closed) return;
         const done = action;
-        action = this.scheduler.schedule(tick, limits.interval);
+        action = scheduleAfter(this.scheduler, limits.interval, tick);
         done.unsubscribe();
       };
-      action = this.scheduler.schedule(tick, limits.interval);
+      action = scheduleAfter(this.scheduler, limits.interval, tick);
       return () => action.unsubscribe();
     });
   }
@@ -271,6 +290,13 @@ export class QueueMetrics {
       if (t !== undefined && (oldest === undefined || t < oldest)) oldest = t;
     }
     return oldest === undefined ? undefined : now - oldest;
+  }
+
+  /** A value was emitted after waiting `wait` ms (not 0): into the histogram, and to the exporters observing. */
+  private waited(wait: number): void {
+    this.histogram.record(wait);
+    const observers = this.observers;
+    if (observers !== undefined) for (const observer of observers) observer.waited(wait);
   }
 
   /** The queue-time histogram, with every zero wait counted in. */
@@ -306,12 +332,23 @@ export class QueueMetrics {
       this.emitted++;
       if (fromQueue) this.queued--;
       if (wait === 0) this.zeroWaits++;
-      else this.histogram.record(wait);
+      else this.waited(wait);
     },
     dropped: (reason, fromQueue) => {
       this.droppedTotal++;
       this.drops[reason]++;
       if (fromQueue) this.queued--;
+    },
+    observe: (observer) => {
+      this.observers = [...(this.observers ?? []), observer];
+      let observing = true;
+      return () => {
+        if (!observing) return;
+        observing = false;
+        const rest = [...(this.observers ?? [])];
+        rest.splice(rest.indexOf(observer), 1);
+        this.observers = rest.length > 0 ? rest : undefined;
+      };
     },
   };
 }

@@ -24,6 +24,19 @@ export interface QueueRecorder {
   emitted(wait: number, fromQueue: boolean): void;
   /** A value was dropped; `fromQueue` if it had been queued. */
   dropped(reason: DropReason, fromQueue: boolean): void;
+  /**
+   * Not for operators: an exporter (the Prometheus histogram) starts seeing every wait > 0 ms of the values emitted
+   * from now on, exactly as {@link QueueRecorder.emitted} got it (a value emitted at once, wait 0, is not passed on:
+   * the exporter counts those as `dequeued` minus the waits it saw, so the fast path pays nothing for it). Returns the
+   * call that stops it; stopping twice is harmless. Optional in the type so that a recorder without it (from another
+   * copy of the package) still serves every operator; an exporter checks that it is there.
+   */
+  observe?(observer: WaitObserver): () => void;
+}
+
+/** @internal what {@link QueueRecorder.observe} feeds: one call per value emitted after waiting `ms` > 0. */
+export interface WaitObserver {
+  waited(ms: number): void;
 }
 
 /** The recorder of a QueueMetrics from any copy of the package, or undefined for anything else. */
