@@ -2,9 +2,16 @@
  * The operators under test in spec/reliability, described once so every suite (laws, re-entrancy, fuzzing, throwing
  * callbacks, retention, soak) covers the same list. Adding a queue operator to the library means adding it here.
  */
-import { VirtualTimeScheduler } from 'rxjs';
+import { VirtualTimeScheduler, interval } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
-import { QueueMetrics, bufferBounded, dropOnFull, shedByPriority, throttleTokenBucket } from '../../src/index.js';
+import {
+  QueueMetrics,
+  bufferBounded,
+  dropOnFull,
+  latestPerFrame,
+  shedByPriority,
+  throttleTokenBucket,
+} from '../../src/index.js';
 import type { DemandInput, DropReason, Dropped } from '../../src/index.js';
 import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
 
@@ -148,6 +155,16 @@ export const CASES: readonly Case[] = [
         ...(mode === 'shape' ? { maxWait: 7 } : {}),
       }),
   })),
+  {
+    // a one-slot queue whose credit is a frame: an arrival evicts what it holds, a frame (here every 2 ms) emits it
+    name: 'latestPerFrame',
+    demand: false,
+    metrics: false,
+    order: 'fifo',
+    reasons: ['evicted'],
+    bound: () => 1,
+    build: (w) => latestPerFrame({ frames: interval(2, w.scheduler), onDrop: w.onDrop, scheduler: w.scheduler }),
+  },
 ];
 
 /** Only the operators that obey request(n). */
