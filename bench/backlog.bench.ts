@@ -10,12 +10,12 @@
  * B = 10^2 and 10^6. V8 moves the whole array on `shift()` once it is large (about 10^5 elements and up), so mergeMap's
  * step grows with its backlog. Goal: the cost per value at 10^6 within 1.3x of the cost at 10^2 (O(1) enqueue and dequeue).
  *
- *   node --expose-gc --import tsx bench/backlog.bench.ts
+ *   node --expose-gc --import ./bench/tsx-dist.mjs bench/backlog.bench.ts
  */
 import { Observable, Subject, mergeMap } from 'rxjs';
 import type { OperatorFunction, Subscriber } from 'rxjs';
 import { pathToFileURL } from 'node:url';
-import { Demand, bufferBounded } from '../src/index.js';
+import { Demand, bufferBounded } from 'rxjs-backpressure';
 import { compare, print, save } from './harness.js';
 import type { BenchRow } from './harness.js';
 

@@ -14,23 +14,16 @@
  * For context, the same two calls through `map(x => x)`: what any rxjs operator adds to a subscription (an Observable
  * from `pipe`, a subscriber, its teardown). circuitBreak cannot cost less than that floor and still be an operator.
  *
- * circuitBreak is measured twice: as the package ships (src bundled by esbuild with tsup's settings: target es2020, no
- * keepNames) and as tsx runs src. tsx transforms with esbuild's keepNames, which redefines `name` on every class; V8
- * then constructs instances of those classes on a slow path (several times slower `new`, worst for subclasses of
- * rxjs' Subscription), a cost no user of the built package pays. opossum and cockatiel are loaded from node_modules as
- * shipped. The ratios use the as-shipped figures; the tsx rows are printed for reference.
+ * circuitBreak is the shipped build (dist/, through the package's exports); opossum and cockatiel are loaded from
+ * node_modules as they ship.
  *
- *   npx tsx bench/circuitBreak.bench.ts
+ *   node --expose-gc --import ./bench/tsx-dist.mjs bench/circuitBreak.bench.ts
  */
 import { from, lastValueFrom, map, of } from 'rxjs';
 import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
 import Opossum from 'opossum';
-import { build } from 'esbuild';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as fromSource from '../src/operators/circuitBreak.js';
-import * as breakerFromSource from '../src/breaker/CircuitBreaker.js';
+import { pathToFileURL } from 'node:url';
+import { CircuitBreaker, circuitBreak } from 'rxjs-backpressure';
 import { compare, print, save } from './harness.js';
 import type { BenchRow } from './harness.js';
 
@@ -42,32 +35,6 @@ const observer = {
   },
 };
 const trivial = (): Promise<number> => Promise.resolve(1);
-
-type Shipped = typeof fromSource & typeof breakerFromSource;
-
-/** circuitBreak and CircuitBreaker bundled the way tsup builds the package, rxjs left external. */
-async function loadShipped(): Promise<Shipped> {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const result = await build({
-    stdin: {
-      contents:
-        "export { circuitBreak } from './src/operators/circuitBreak.ts';\n" +
-        "export * from './src/breaker/CircuitBreaker.ts';\n",
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'es2020',
-    external: ['rxjs'],
-    write: false,
-  });
-  const file = join(root, 'node_modules', '.cache', 'rxjs-backpressure-bench', 'circuitBreak.mjs');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, result.outputFiles[0]!.text);
-  return (await import(pathToFileURL(file).href)) as Shipped;
-}
 
 function syncCalls(call: () => void): () => void {
   return () => {
@@ -82,14 +49,11 @@ function asyncCalls(call: () => Promise<number>): () => Promise<void> {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const shipped = await loadShipped();
-  const guard = shipped.circuitBreak<number>(new shipped.CircuitBreaker({}));
-  const guardWithTimeout = shipped.circuitBreak<number>(new shipped.CircuitBreaker({ callTimeout: 10_000 }));
-  const guardFromSource = fromSource.circuitBreak<number>(new breakerFromSource.CircuitBreaker({}));
+  const guard = circuitBreak<number>(new CircuitBreaker({}));
+  const guardWithTimeout = circuitBreak<number>(new CircuitBreaker({ callTimeout: 10_000 }));
   const source = of(1);
   const guarded = source.pipe(guard);
   const guardedWithTimeout = source.pipe(guardWithTimeout);
-  const guardedFromSource = source.pipe(guardFromSource);
   const identity = map((x: number) => x);
   const mapped = source.pipe(identity);
   const opossum = new Opossum(trivial, { timeout: false });
@@ -100,11 +64,9 @@ export async function run(): Promise<BenchRow[]> {
     bareSync: 'bare of(1).subscribe()',
     sync: 'of(1).pipe(circuitBreak(breaker)).subscribe()',
     syncTimeout: 'of(1).pipe(circuitBreak({ callTimeout: 10000 }))',
-    syncTsx: 'of(1).pipe(circuitBreak(breaker)) [src under tsx]',
     syncMap: 'of(1).pipe(map(x => x)).subscribe() [any operator]',
     bareRx: 'bare await lastValueFrom(from(f()))',
     rx: 'await lastValueFrom(from(f()).pipe(circuitBreak(breaker)))',
-    rxTsx: 'await lastValueFrom(from(f()).pipe(circuitBreak(breaker))) [src under tsx]',
     rxTimeout: 'await lastValueFrom(from(f()).pipe(circuitBreak({ callTimeout: 10000 })))',
     rxMap: 'await lastValueFrom(from(f()).pipe(map(x => x))) [any operator]',
     bareAwait: 'bare await f()',
@@ -118,7 +80,6 @@ export async function run(): Promise<BenchRow[]> {
     [
       { name: names.sync, fn: syncCalls(() => guarded.subscribe(observer)), values: K },
       { name: names.syncTimeout, fn: syncCalls(() => guardedWithTimeout.subscribe(observer)), values: K },
-      { name: names.syncTsx, fn: syncCalls(() => guardedFromSource.subscribe(observer)), values: K },
       { name: names.syncMap, fn: syncCalls(() => mapped.subscribe(observer)), values: K },
       { name: names.bareRx, fn: asyncCalls(() => lastValueFrom(from(trivial()))), values: K },
       { name: names.rx, fn: asyncCalls(() => lastValueFrom(from(trivial()).pipe(guard))), values: K },
@@ -128,7 +89,6 @@ export async function run(): Promise<BenchRow[]> {
         values: K,
       },
       { name: names.rxMap, fn: asyncCalls(() => lastValueFrom(from(trivial()).pipe(identity))), values: K },
-      { name: names.rxTsx, fn: asyncCalls(() => lastValueFrom(from(trivial()).pipe(guardFromSource))), values: K },
       { name: names.bareAwait, fn: asyncCalls(trivial), values: K },
       { name: names.opossum, fn: asyncCalls(() => opossum.fire()), values: K },
       { name: names.opossumDefault, fn: asyncCalls(() => opossumDefault.fire()), values: K },
@@ -146,8 +106,6 @@ export async function run(): Promise<BenchRow[]> {
     'circuitBreak (around a promise, callTimeout)': ns(names.rxTimeout) - ns(names.bareRx),
     'map(x => x) (sync of(1)) [any operator]': ns(names.syncMap) - ns(names.bareSync),
     'map(x => x) (around a promise) [any operator]': ns(names.rxMap) - ns(names.bareRx),
-    'circuitBreak (sync of(1), src under tsx)': ns(names.syncTsx) - ns(names.bareSync),
-    'circuitBreak (around a promise, src under tsx)': ns(names.rxTsx) - ns(names.bareRx),
     'opossum fire (timeout: false)': ns(names.opossum) - ns(names.bareAwait),
     'opossum fire (default timeout)': ns(names.opossumDefault) - ns(names.bareAwait),
     'cockatiel execute': ns(names.cockatiel) - ns(names.bareAwait),

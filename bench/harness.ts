@@ -2,19 +2,30 @@
  * The one benchmark harness: every row is measured against a named baseline in the same run.
  *
  * Each case runs in `rounds` separate tinybench runs (baseline and candidates interleaved, so drift hits both), and
- * reports the median over rounds of each task's median latency, divided by the values one call pushes through. The
- * spread is (max - min) / median over rounds. Results go to bench/results/latest.json (merged by group) and to stdout.
+ * reports the median over rounds of each task's median latency, divided by the values one call pushes through. A
+ * row's ratio is the median over rounds of its per-round ratio to the baseline of the same round (paired, so load that
+ * changes between rounds cancels out); its spread is (max - min) / median of those per-round ratios (of the per-round
+ * ns for the baseline row). Results go to bench/results/latest.json (merged by group) and to stdout.
+ *
+ * Importing this module checks that the library under measurement is the built dist/ (bench/dist.ts): every bench
+ * file imports `rxjs-backpressure`, resolved through the package's `exports`, never src/.
  */
 import { Bench } from 'tinybench';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as shipped from 'rxjs-backpressure';
+import { assertShipped, provenance } from './dist.js';
+
+assertShipped(shipped);
 
 export interface BenchCase {
   name: string;
   /** One call; it pushes `values` values through (default 1). May return a promise. */
   fn: () => unknown;
   values?: number;
+  /** This row's goal as the highest acceptable ratio to the baseline; printed with whether it is met. */
+  goal?: number;
 }
 
 export interface BenchRow {
@@ -24,11 +35,19 @@ export interface BenchRow {
   /** ns per value (median over rounds). */
   ns: number;
   baselineNs: number;
-  /** ns / baselineNs. */
+  /** Median over rounds of this row's ns / the baseline's ns in the same round. */
   ratio: number;
-  /** (max - min) / median of the per-round figures, for this row. */
+  /** (max - min) / median of the per-round ratios (of the per-round ns, for the baseline row). */
   spread: number;
   goal?: string;
+  /** 'met' or 'missed by N.NNx', for a row with a numeric goal. */
+  verdict?: string;
+  /** The numeric goal (highest acceptable ratio) behind `goal` and `verdict`. */
+  goalRatio?: number;
+}
+
+function verdict(ratio: number, goal: number): string {
+  return ratio <= goal ? 'met' : `missed by ${(ratio / goal).toFixed(2)}x`;
 }
 
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -53,11 +72,12 @@ export async function compare(
   for (let r = 0; r < rounds; r++) {
     // tinybench runs at least `iterations` calls even past `time` (default 64): a case whose call takes 100 ms would
     // take 6 s a round, so a few calls suffice; fast cases are bounded by `time`.
+    // The JIT stays warm from one round to the next: only the first round warms up for long.
     const bench = new Bench({
       time,
       iterations: 5,
       warmup: true,
-      warmupTime: Math.min(100, time),
+      warmupTime: r === 0 ? Math.min(100, time) : Math.min(20, time),
       warmupIterations: 2,
     } as never);
     const order = r % 2 === 0 ? all : [...all].reverse();
@@ -71,20 +91,51 @@ export async function compare(
       perRound.get(c.name)!.push((ms * 1e6) / (c.values ?? 1));
     }
   }
-  const baselineNs = median(perRound.get(baseline.name)!);
+  const baselineRounds = perRound.get(baseline.name)!;
+  const baselineNs = median(baselineRounds);
   return all.map((c) => {
     const xs = perRound.get(c.name)!;
     const ns = median(xs);
+    const ratios = xs.map((x, r) => x / baselineRounds[r]!);
+    const ratio = median(ratios);
+    const spreadOf = c === baseline ? xs : ratios;
     const row: BenchRow = {
       group,
       name: c.name,
       baseline: baseline.name,
       ns,
       baselineNs,
-      ratio: ns / baselineNs,
-      spread: (Math.max(...xs) - Math.min(...xs)) / ns,
+      ratio,
+      spread: (Math.max(...spreadOf) - Math.min(...spreadOf)) / median(spreadOf),
     };
     if (options.goal !== undefined && c !== baseline) row.goal = options.goal;
+    if (c.goal !== undefined && c !== baseline) {
+      row.goal = `<= ${c.goal}x`;
+      row.goalRatio = c.goal;
+      row.verdict = verdict(row.ratio, c.goal);
+    }
+    return row;
+  });
+}
+
+/**
+ * One row per case from the rows of several processes that each ran the same `compare` calls: ns and ratio are the
+ * medians over processes, the spread is that of the per-process ratios (of the per-process ns, for a baseline).
+ */
+export function combineProcesses(runs: BenchRow[][]): BenchRow[] {
+  return runs[0]!.map((first) => {
+    const same = runs.map((rows) => rows.find((r) => r.group === first.group && r.name === first.name)!);
+    const isBaseline = first.name === first.baseline;
+    const ratios = same.map((r) => r.ratio);
+    const spreadOf = isBaseline ? same.map((r) => r.ns) : ratios;
+    const row: BenchRow = {
+      ...first,
+      ns: median(same.map((r) => r.ns)),
+      baselineNs: median(same.map((r) => r.baselineNs)),
+      ratio: median(ratios),
+      spread: (Math.max(...spreadOf) - Math.min(...spreadOf)) / median(spreadOf),
+    };
+    if (row.goalRatio !== undefined) row.verdict = verdict(row.ratio, row.goalRatio);
     return row;
   });
 }
@@ -106,7 +157,7 @@ export function print(rows: BenchRow[]): void {
           'per value': fmt(r.ns),
           'vs baseline': r.name === r.baseline ? 'baseline' : `${r.ratio.toFixed(2)}x`,
           spread: `±${((r.spread * 100) / 2).toFixed(0)}%`,
-          goal: r.goal ?? '',
+          goal: r.goal === undefined ? '' : r.verdict === undefined ? r.goal : `${r.goal}: ${r.verdict}`,
         })),
     );
   }
@@ -128,7 +179,14 @@ export function save(rows: BenchRow[], extra: Record<string, unknown> = {}): voi
   writeFileSync(
     resultsFile,
     JSON.stringify(
-      { ...previous, ...extra, node: process.version, date: new Date().toISOString(), rows: [...kept, ...rows] },
+      {
+        ...previous,
+        ...extra,
+        node: process.version,
+        date: new Date().toISOString(),
+        shipped: provenance(),
+        rows: [...kept, ...rows],
+      },
       null,
       2,
     ) + '\n',

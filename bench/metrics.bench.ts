@@ -9,9 +9,7 @@
  */
 import { Subject, from } from 'rxjs';
 import { pathToFileURL } from 'node:url';
-import { Demand } from '../src/demand/Demand.js';
-import { QueueMetrics } from '../src/metrics/QueueMetrics.js';
-import { dropOnFull } from '../src/operators/dropOnFull.js';
+import { Demand, QueueMetrics, dropOnFull } from 'rxjs-backpressure';
 import { compare, print, save } from './harness.js';
 import type { BenchRow } from './harness.js';
 

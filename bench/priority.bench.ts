@@ -7,12 +7,11 @@
  * one credit per two arrivals (the producer runs at twice the consumer's rate), so every arrival meets a full queue
  * and is queued, evicts or is dropped, and half of them are delivered.
  *
- *   node --expose-gc --import tsx bench/priority.bench.ts
+ *   node --expose-gc --import ./bench/tsx-dist.mjs bench/priority.bench.ts
  */
 import { Subject } from 'rxjs';
 import type { MonoTypeOperatorFunction, Subscription } from 'rxjs';
-import { Demand, dropOnFull, shedByPriority } from '../src/index.js';
-import { adaptiveBuffer } from '../src/operators/adaptiveBuffer.js';
+import { Demand, adaptiveBuffer, dropOnFull, shedByPriority } from 'rxjs-backpressure';
 import { compare, print, save } from './harness.js';
 import type { BenchRow } from './harness.js';
 

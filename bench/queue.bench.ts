@@ -5,11 +5,11 @@
  * - memory: retained heap of the seed overload (producer 100x the consumer, 2 x 10^5 values) per strategy vs concatMap
  *   (bench/strategies.bench.ts runs the 10^6-value version for every strategy).
  *
- *   node --expose-gc --import tsx bench/queue.bench.ts
+ *   node --expose-gc --import ./bench/tsx-dist.mjs bench/queue.bench.ts
  */
 import { Observable, Subject, VirtualTimeScheduler, concatMap, map, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, Subscription } from 'rxjs';
-import { Demand, QueueMetrics, bufferBounded, dropOnFull, pull, shedByPriority } from '../src/index.js';
+import { Demand, QueueMetrics, bufferBounded, dropOnFull, pull, shedByPriority } from 'rxjs-backpressure';
 import { compare, print, save } from './harness.js';
 import type { BenchRow } from './harness.js';
 

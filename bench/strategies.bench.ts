@@ -14,7 +14,7 @@
  * Baselines from RxJS: concatMap (unbounded queue), exhaustMap (drops while busy), throttleTime + concatMap.
  * Output: a table, bench/results/strategies.svg, and the `strategies` section of bench/results/latest.json.
  *
- *   node --expose-gc --import tsx --import ./bench/register.mjs bench/strategies.bench.ts
+ *   node --expose-gc --import ./bench/tsx-dist.mjs bench/strategies.bench.ts
  */
 import { Observable, VirtualTimeScheduler, concatMap, exhaustMap, tap, throttleTime, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, OperatorFunction, Subscription } from 'rxjs';
@@ -29,7 +29,7 @@ import {
   pull,
   shedByPriority,
   throttleTokenBucket,
-} from '../src/index.js';
+} from 'rxjs-backpressure';
 import { save } from './harness.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';

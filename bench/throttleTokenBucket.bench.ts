@@ -12,7 +12,7 @@ import { Subject, throttleTime } from 'rxjs';
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { TokenBucket as LimiterBucket } from 'limiter';
 import { pathToFileURL } from 'node:url';
-import { throttleTokenBucket } from '../src/operators/throttleTokenBucket.js';
+import { throttleTokenBucket } from 'rxjs-backpressure';
 import { compare, print, save } from './harness.js';
 import type { BenchRow } from './harness.js';
 

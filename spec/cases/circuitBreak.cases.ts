@@ -3,6 +3,7 @@ import { CircuitBreaker } from '../../src/breaker/CircuitBreaker.js';
 import { isCircuitOpenError } from '../../src/errors.js';
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
 import type { MarbleCase } from './types.js';
+import { BREAKER_STATES } from 'rxjs-backpressure/testing';
 
 export const circuitBreakCases: MarbleCase[] = [
   {
@@ -20,7 +21,7 @@ export const circuitBreakCases: MarbleCase[] = [
     },
     laneValues: {
       request: { a: 'a', b: 'b', c: 'c', d: 'd', e: 'e' },
-      state: { c: 'closed', o: 'open', h: 'half-open' },
+      state: BREAKER_STATES,
     },
     notes: [
       'F: the call failed (upstream error)',

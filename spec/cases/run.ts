@@ -1,9 +1,7 @@
-import { Subject, map } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
-import type { Dropped } from '../../src/types.js';
-import { CREDITS } from '../helpers/marbles.js';
+import { CREDITS, dropLane } from 'rxjs-backpressure/testing';
 import type { CaseHelpers, MarbleCase } from './types.js';
 
 /**
@@ -29,8 +27,8 @@ export function runCase(marbleCase: MarbleCase): void {
       },
       credits: (name = 'demand') => hot(lane(name), CREDITS),
       drops: <T>() => {
-        const onDrop = new Subject<Dropped<T>>();
-        return { onDrop, values: onDrop.pipe(map((d) => d.value)) };
+        const lane = dropLane<T>();
+        return { onDrop: lane, values: lane.values$ };
       },
       scheduler,
       cold: (marbles, laneValues) => cold(marbles, laneValues),

@@ -28,7 +28,8 @@ import {
   throttleTokenBucket,
 } from '../../src/index.js';
 import type { Dropped } from '../../src/index.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** A generator that records how far it has been read. */
 function reads<T>(values: readonly T[], log: T[]): Generator<T> {
@@ -51,7 +52,7 @@ describe('drain', () => {
         const project = (x: string) => cold('---x|', { x });
         const output = source.pipe(dropOnFull({ capacity: 2, onDrop: drops.onDrop }), drain(project));
         expectObservable(output).toBe('----a---b---c---d---f|');
-        expectObservable(drops.reasons).toBe('---------e', { e: 'e:overflow' });
+        expectObservable(drops.reasons$).toBe('---------e', { e: 'e:overflow' });
         expectSubscriptions(source.subscriptions).toBe('^------------!');
       });
     });
@@ -131,6 +132,16 @@ describe('drain', () => {
       });
     });
 
+    it("the README's diagram: a filter between pull and drain", () => {
+      testScheduler().run(({ cold, expectObservable }) => {
+        const output = pull(['a', 'b', 'c', 'd']).pipe(
+          filter((x) => x !== 'b'),
+          drain((x: string) => cold('--x|', { x })),
+        );
+        expectObservable(output).toBe('--a--c--d|');
+      });
+    });
+
     it.each([
       ['take', take<number>(3), [0, 1, 2]],
       ['skip', skip<number>(7), [7, 8, 9]],
@@ -180,7 +191,7 @@ describe('drain', () => {
         // 1 and 2 are paid for by the full bucket (1 at 0, 2 when 1's project ends at 2); 3 and 4 find it empty at 4
         // and are dropped in the same call; the generator then ends.
         expectObservable(output).toBe('-1-2|', { 1: 1, 2: 2 });
-        expectObservable(drops.reasons).toBe('----(ab)', { a: '3:rate', b: '4:rate' });
+        expectObservable(drops.reasons$).toBe('----(ab)', { a: '3:rate', b: '4:rate' });
       });
     });
 
@@ -210,7 +221,7 @@ describe('drain', () => {
         );
         // the first (in flight) and the second (the arrival) are both reported (the lane is watched first: the
         // drops happen while the output is subscribed)
-        expectObservable(drops.reasons).toBe('(aA)', { a: 'a:error', A: 'A:error' });
+        expectObservable(drops.reasons$).toBe('(aA)', { a: 'a:error', A: 'A:error' });
         expectObservable(output).toBe('#', undefined, expect.objectContaining({ name: 'BufferOverflowError' }));
       });
       const errors: unknown[] = [];
@@ -250,7 +261,7 @@ describe('drain', () => {
           expect.objectContaining({ message: expect.stringContaining('did not request (concurrency 2)') }),
         );
         // a and b in flight, c the arrival: all reported 'error'
-        expectObservable(drops.reasons).toBe('-----(abc)', { a: 'a:error', b: 'b:error', c: 'c:error' });
+        expectObservable(drops.reasons$).toBe('-----(abc)', { a: 'a:error', b: 'b:error', c: 'c:error' });
       });
     });
   });
@@ -321,7 +332,7 @@ describe('drain', () => {
         const project = (x: string) => (x === 'b' ? cold('-#') : cold('---x|', { x }));
         const output = pull(['a', 'b', 'c']).pipe(drain(project, { concurrency: 2, onDrop: drops.onDrop }));
         expectObservable(output).toBe('-#');
-        expectObservable(drops.reasons).toBe('-(ab)', { a: 'a:cancelled', b: 'b:error' });
+        expectObservable(drops.reasons$).toBe('-(ab)', { a: 'a:cancelled', b: 'b:error' });
       });
     });
 
@@ -439,7 +450,7 @@ describe('drain', () => {
           drain((x: string) => cold('----x|', { x }), { concurrency: 2, onDrop: drops.onDrop }),
         );
         expectObservable(output, '^--!').toBe('---');
-        expectObservable(drops.reasons).toBe('---(ab)', { a: 'a:cancelled', b: 'b:cancelled' });
+        expectObservable(drops.reasons$).toBe('---(ab)', { a: 'a:cancelled', b: 'b:cancelled' });
       });
       expect(read).toEqual(['a', 'b']);
     });

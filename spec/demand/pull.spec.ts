@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { NEVER, Observable, of, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Demand, bufferBounded, pull } from '../../src/index.js';
-import { CREDITS, testScheduler } from '../helpers/marbles.js';
+import { CREDITS } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** Lets pending promise callbacks (async iterator steps) run. */
 async function settle(rounds = 20): Promise<void> {

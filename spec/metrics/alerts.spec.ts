@@ -2,7 +2,8 @@ import { Subject, map, take, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Demand, QueueMetrics, dropOnFull } from '../../src/index.js';
 import type { QueueAlert } from '../../src/metrics/alerts.js';
-import { CREDITS, testScheduler } from '../helpers/marbles.js';
+import { CREDITS } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 describe('QueueMetrics.alerts', () => {
   it('raises the depth alert at the first evaluation over 80% of capacity and clears it at the first one under', () => {

@@ -5,7 +5,8 @@ import { QueueMetrics } from '../../src/metrics/QueueMetrics.js';
 import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
 import type { AdaptiveBufferOptions } from '../../src/operators/adaptiveBuffer.js';
 import { nextCapacity } from '../../src/queue/adaptive.js';
-import { CREDITS, dropLane, testScheduler } from '../helpers/marbles.js';
+import { CREDITS, dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 const SIZES: Record<string, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 8: 8 };
 
@@ -28,8 +29,8 @@ describe('adaptiveBuffer', () => {
       );
       expectSubscriptions(source.subscriptions).toBe(subs);
       expectObservable(sizes).toBe(capacity, SIZES);
-      expectObservable(drops.values).toBe(dropped);
-      expectObservable(drops.reasons.pipe(map((r) => r.split(':')[1]))).toBe('-----x-----y---------z', {
+      expectObservable(drops.values$).toBe(dropped);
+      expectObservable(drops.reasons$.pipe(map((r) => r.split(':')[1]))).toBe('-----x-----y---------z', {
         x: 'overflow',
         y: 'overflow',
         z: 'overflow',
@@ -236,7 +237,7 @@ describe('adaptiveBuffer plumbing', () => {
       const drops = dropLane<string>();
       expectObservable(source.pipe(adaptiveBuffer({ ...options, demand, onDrop: drops.onDrop }))).toBe(expected);
       expectSubscriptions(source.subscriptions).toBe('^---!');
-      expectObservable(drops.reasons).toBe('---x', { x: 'c:overflow' }); // capacity 2: a and b queued, c rejected
+      expectObservable(drops.reasons$).toBe('---x', { x: 'c:overflow' }); // capacity 2: a and b queued, c rejected
     });
   });
 
@@ -247,7 +248,7 @@ describe('adaptiveBuffer plumbing', () => {
       const drops = dropLane<string>();
       const operator = adaptiveBuffer({ ...options, overflow: 'drop-oldest', demand, onDrop: drops.onDrop });
       expectObservable(source.pipe(operator)).toBe('------(bc|)');
-      expectObservable(drops.reasons).toBe('---x', { x: 'a:evicted' });
+      expectObservable(drops.reasons$).toBe('---x', { x: 'a:evicted' });
     });
   });
 
@@ -257,7 +258,7 @@ describe('adaptiveBuffer plumbing', () => {
       const drops = dropLane<string>();
       expectObservable(source.pipe(adaptiveBuffer({ ...options, demand: NEVER, onDrop: drops.onDrop }))).toBe('----#');
       expectSubscriptions(source.subscriptions).toBe('^---!');
-      expectObservable(drops.reasons).toBe('----(xy)', { x: 'a:error', y: 'b:error' });
+      expectObservable(drops.reasons$).toBe('----(xy)', { x: 'a:error', y: 'b:error' });
     });
   });
 
@@ -268,7 +269,7 @@ describe('adaptiveBuffer plumbing', () => {
       const operator = adaptiveBuffer({ ...options, demand: NEVER, onDrop: drops.onDrop });
       expectObservable(source.pipe(operator), '^---!').toBe('-');
       expectSubscriptions(source.subscriptions).toBe('^---!');
-      expectObservable(drops.reasons).toBe('----(xy)', { x: 'a:cancelled', y: 'b:cancelled' });
+      expectObservable(drops.reasons$).toBe('----(xy)', { x: 'a:cancelled', y: 'b:cancelled' });
     });
   });
 
@@ -319,7 +320,7 @@ describe('adaptiveBuffer plumbing', () => {
       });
       expectObservable(source.pipe(operator)).toBe('-----#', undefined, boom);
       expectSubscriptions(source.subscriptions).toBe('^----!');
-      expectObservable(drops.reasons).toBe('-----(xy)', { x: 'a:error', y: 'b:error' });
+      expectObservable(drops.reasons$).toBe('-----(xy)', { x: 'a:error', y: 'b:error' });
     });
   });
 

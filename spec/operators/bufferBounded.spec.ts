@@ -1,7 +1,8 @@
 import { NEVER, Observable, Subject, catchError, map, mergeMap, of, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Demand, QueueMetrics, bufferBounded, isBufferOverflowError } from '../../src/index.js';
-import { CREDITS, dropLane, testScheduler } from '../helpers/marbles.js';
+import { CREDITS, dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** Draws an error as the value E (BufferOverflowError) or X (anything else), then completes. */
 const named = catchError((e: unknown) => of(isBufferOverflowError(e) ? 'E' : e instanceof RangeError ? 'R' : 'X'));
@@ -76,7 +77,7 @@ describe('bufferBounded', () => {
         expectObservable(source.pipe(bufferBounded({ capacity: 3, demand, onDrop: drops.onDrop }), named)).toBe(
           expected,
         );
-        expectObservable(drops.values).toBe(dropped);
+        expectObservable(drops.values$).toBe(dropped);
         expectSubscriptions(source.subscriptions).toBe(subs);
       });
     });
@@ -107,7 +108,7 @@ describe('bufferBounded', () => {
           undefined,
           'boom',
         );
-        expectObservable(drops.reasons).toBe('-----(xy)', { x: 'a:error', y: 'b:error' });
+        expectObservable(drops.reasons$).toBe('-----(xy)', { x: 'a:error', y: 'b:error' });
       });
     });
 
@@ -121,7 +122,7 @@ describe('bufferBounded', () => {
           undefined,
           'demand failed',
         );
-        expectObservable(drops.values).toBe('----(ab)');
+        expectObservable(drops.values$).toBe('----(ab)');
       });
     });
 
@@ -153,7 +154,7 @@ describe('bufferBounded', () => {
         expectObservable(source.pipe(bufferBounded({ capacity: 5, demand, onDrop: drops.onDrop })), unsub).toBe(
           '--a---',
         );
-        expectObservable(drops.reasons).toBe('------(xy)', { x: 'b:cancelled', y: 'c:cancelled' });
+        expectObservable(drops.reasons$).toBe('------(xy)', { x: 'b:cancelled', y: 'c:cancelled' });
         expectSubscriptions(source.subscriptions).toBe(subs);
       });
     });

@@ -4,11 +4,11 @@ import { CircuitBreaker } from '../../src/breaker/CircuitBreaker.js';
 import type { CircuitBreakerOptions } from '../../src/breaker/CircuitBreaker.js';
 import { isCallTimeoutError, isCircuitOpenError } from '../../src/errors.js';
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
+import { BREAKER_STATES } from 'rxjs-backpressure/testing';
 import { testScheduler } from '../helpers/marbles.js';
 import type { RunHelpers } from 'rxjs/testing';
 
 /** State letters for state$ marbles. */
-const S = { c: 'closed', o: 'open', h: 'half-open', i: 'isolated' } as const;
 
 /** How a call ended, as a marble value: X its own error, T CallTimeoutError, R CircuitOpenError. */
 function verdict(error: unknown): Observable<string> {
@@ -60,7 +60,7 @@ describe('circuitBreak', () => {
         const expected = '    --X--X-R-R---v----|';
         const state = '       c----o----h--c----';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
 
@@ -74,7 +74,7 @@ describe('circuitBreak', () => {
         const expected = '    -X-X-X---R-------o-o-|';
         const state = '       c----o---------h-c---';
         expectObservable(perRequest(requests, calls, open.verdict)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
         return () => expect(open.seen).toEqual([6]);
       });
     });
@@ -109,7 +109,7 @@ describe('circuitBreak', () => {
         const state = '       c-----o---------h';
         const open = retryAfters();
         expectObservable(perRequest(requests, { x }, open.verdict)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
         expectSubscriptions(failing.subscriptions).toBe(['-^!', '---^!', '-----^!']);
         // opened at 6, half-open at 16, refused at 7
         return () => expect(open.seen).toEqual([9]);
@@ -124,7 +124,7 @@ describe('circuitBreak', () => {
         const requests = hot('-x-x-s-x-x-|');
         const expected = '    --X-X-s-X-X|';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe('c', S);
+        expectObservable(breaker.state$).toBe('c', BREAKER_STATES);
       });
     });
 
@@ -137,7 +137,7 @@ describe('circuitBreak', () => {
         const expected = '    --X-X-X-X|';
         const state = '       c-------o';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$, '^ 30ms !').toBe(state, S);
+        expectObservable(breaker.state$, '^ 30ms !').toBe(state, BREAKER_STATES);
       });
     });
 
@@ -157,7 +157,7 @@ describe('circuitBreak', () => {
         const expected = '    --X-v-X---X--|';
         const state = '       c---------o';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$, '^ 30ms !').toBe(state, S);
+        expectObservable(breaker.state$, '^ 30ms !').toBe(state, BREAKER_STATES);
         expectSubscriptions(stream.subscriptions).toBe('---^!');
         expectSubscriptions(slow.subscriptions).toBe('-------^!');
       });
@@ -213,7 +213,7 @@ describe('circuitBreak', () => {
         const expected = '    ----T|';
         const state = '       c---o 9ms h';
         expectObservable(perRequest(requests, { s: slow.pipe(circuitBreak(breaker)) })).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
         expectSubscriptions(slow.subscriptions).toBe('-^--!');
       });
     });
@@ -224,7 +224,7 @@ describe('circuitBreak', () => {
         const source = cold('-a---');
         expectObservable(source.pipe(circuitBreak(breaker)), '^--!').toBe('-a-');
         expectSubscriptions(source.subscriptions).toBe('^--!');
-        expectObservable(breaker.state$).toBe('c', S); // a success (it emitted), not a timeout
+        expectObservable(breaker.state$).toBe('c', BREAKER_STATES); // a success (it emitted), not a timeout
       });
     });
 
@@ -232,7 +232,7 @@ describe('circuitBreak', () => {
       testScheduler().run(({ cold, expectObservable }) => {
         const breaker = new CircuitBreaker({ failureThreshold: 1, callTimeout: 3 });
         expectObservable(cold('---(a|)').pipe(circuitBreak(breaker))).toBe('---(a|)');
-        expectObservable(breaker.state$).toBe('c', S);
+        expectObservable(breaker.state$).toBe('c', BREAKER_STATES);
       });
     });
   });
@@ -253,7 +253,7 @@ describe('circuitBreak', () => {
         const expected = '    --X-X-X-sR-|';
         const state = '       c 7ms o 19ms h';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
 
@@ -271,7 +271,7 @@ describe('circuitBreak', () => {
         const expected = '    --X-s-s-X-X-XR|';
         const state = '       c 11ms o 19ms h';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
 
@@ -290,7 +290,7 @@ describe('circuitBreak', () => {
         const expected = '    --X 18ms s-X|';
         const state = '       c 22ms o 19ms h';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
 
@@ -308,7 +308,7 @@ describe('circuitBreak', () => {
         const expected = '    --X--------s|';
         const state = '       c 10ms o 19ms h';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
 
@@ -324,7 +324,7 @@ describe('circuitBreak', () => {
         const requests = hot('-x---------s-|');
         const expected = '    --X---------s|';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe('c', S);
+        expectObservable(breaker.state$).toBe('c', BREAKER_STATES);
       });
     });
 
@@ -344,7 +344,7 @@ describe('circuitBreak', () => {
         const expected = '    ----qf-R-|';
         const state = '       c 4ms o 9ms h';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
 
@@ -361,7 +361,7 @@ describe('circuitBreak', () => {
         const requests = hot('-q---f-|');
         const expected = '    ---q-f-|';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe('c', S);
+        expectObservable(breaker.state$).toBe('c', BREAKER_STATES);
       });
     });
 
@@ -377,7 +377,7 @@ describe('circuitBreak', () => {
         const requests = hot('-x-x-x-x-x-s-|');
         expectObservable(perRequest(requests, { x: x1, s: s1 })).toBe('--X-X-X-X-X-s|');
         expectObservable(perRequest(requests, { x: x2, s: s2 })).toBe('--X-X-X-X-XR-|');
-        expectObservable(rateOnly.state$).toBe('c', S);
+        expectObservable(rateOnly.state$).toBe('c', BREAKER_STATES);
       });
     });
   });
@@ -395,7 +395,7 @@ describe('circuitBreak', () => {
         const state = '       c-o----h--c';
         const open = retryAfters();
         expectObservable(perRequest(requests, calls, open.verdict)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
         expectSubscriptions(trial.subscriptions).toBe(['--------^-!', '-----------^-!']);
         // no callTimeout: a refused trial waits resetTimeout
         return () => expect(open.seen).toEqual([5]);
@@ -411,7 +411,7 @@ describe('circuitBreak', () => {
         const expected = '    --X------X---R-|';
         const state = '       c-o----h-o----h';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
 
@@ -425,7 +425,7 @@ describe('circuitBreak', () => {
         const expected = '    --X------tR-u-|';
         const state = '       c-o----h----c';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
 
@@ -439,7 +439,7 @@ describe('circuitBreak', () => {
         const expected = '    --X--------T------s|';
         const state = '       c-o----h---o----h-c';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
         expectSubscriptions(hung.subscriptions).toBe('--------^--!');
       });
     });
@@ -460,7 +460,7 @@ describe('circuitBreak', () => {
         const expected = '    --X-------R---s|';
         const state = '       c-o----h------c';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
         expectSubscriptions(hung.subscriptions).toBe('--------^---!');
       });
     });
@@ -481,7 +481,7 @@ describe('circuitBreak', () => {
         const expected = '    ---X-----cX-d|';
         const state = '       c--o----hc';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$, '^ 30ms !').toBe(state, S);
+        expectObservable(breaker.state$, '^ 30ms !').toBe(state, BREAKER_STATES);
       });
     });
 
@@ -494,7 +494,7 @@ describe('circuitBreak', () => {
         const expected = '    ---X-----(a|)';
         const state = '       c--o----h';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$, '^ 30ms !').toBe(state, S);
+        expectObservable(breaker.state$, '^ 30ms !').toBe(state, BREAKER_STATES);
       });
     });
 
@@ -508,7 +508,7 @@ describe('circuitBreak', () => {
         const expected = '    ---(XXX) 9ms d|';
         const state = '       c--o 9ms h---c';
         expectObservable(perRequest(requests, calls)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
         expectSubscriptions(failing.subscriptions).toBe(['-^-!', '-^-!', '-^-!']);
       });
     });
@@ -529,7 +529,7 @@ describe('circuitBreak', () => {
         const state = '       c-i-------c';
         const open = retryAfters();
         expectObservable(perRequest(requests, calls, open.verdict)).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
         return () => expect(open.seen).toEqual([Infinity]);
       });
     });
@@ -541,7 +541,7 @@ describe('circuitBreak', () => {
         const calls = { x: cold('-#').pipe(g), i: defer(() => (breaker.isolate(), EMPTY)) };
         const requests = hot('-x-i---------|');
         expectObservable(perRequest(requests, calls)).toBe('--X----------|');
-        expectObservable(breaker.state$).toBe('c-oi', S);
+        expectObservable(breaker.state$).toBe('c-oi', BREAKER_STATES);
       });
     });
   });
@@ -562,7 +562,7 @@ describe('circuitBreak', () => {
         const unsub = '   ^ 24ms !';
         const state = '   c------o---------h-------c';
         expectObservable(stream, unsub).toBe(expected);
-        expectObservable(breaker.state$).toBe(state, S);
+        expectObservable(breaker.state$).toBe(state, BREAKER_STATES);
       });
     });
   });
@@ -575,7 +575,7 @@ describe('circuitBreak', () => {
         const subs = '        ^-!';
         expectObservable(source.pipe(circuitBreak(breaker)), subs).toBe('---');
         expectSubscriptions(source.subscriptions).toBe(subs);
-        expectObservable(breaker.state$).toBe('c', S);
+        expectObservable(breaker.state$).toBe('c', BREAKER_STATES);
       });
     });
 
@@ -617,7 +617,7 @@ describe('circuitBreak', () => {
           },
         });
         expectObservable(cold('-#').pipe(circuitBreak(breaker))).toBe('-#', undefined, new Error('isFailure broke'));
-        expectObservable(breaker.state$).toBe('co 9ms h', S);
+        expectObservable(breaker.state$).toBe('co 9ms h', BREAKER_STATES);
       });
     });
 

@@ -2,7 +2,8 @@ import { Observable, Subject, mergeMap, of, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Demand, QueueMetrics, dropOnFull } from '../../src/index.js';
 import type { DropOverflow } from '../../src/index.js';
-import { CREDITS, dropLane, testScheduler } from '../helpers/marbles.js';
+import { CREDITS, dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 describe('dropOnFull', () => {
   it('passes values straight through with unbounded demand', () => {
@@ -40,7 +41,7 @@ describe('dropOnFull', () => {
         expectObservable(source.pipe(dropOnFull({ capacity: 2, overflow, demand, onDrop: drops.onDrop }))).toBe(
           expected,
         );
-        expectObservable(drops.values).toBe(dropped);
+        expectObservable(drops.values$).toBe(dropped);
         expectSubscriptions(source.subscriptions).toBe(subs);
       });
     });
@@ -98,7 +99,7 @@ describe('dropOnFull', () => {
           dropOnFull({ capacity: 4, demand, earlyDrop: (f) => f, random: () => 0.4, onDrop: drops.onDrop }),
         );
         expectObservable(result).toBe('----------------(ab)');
-        expectObservable(drops.reasons).toBe('-----x-y-z-w', {
+        expectObservable(drops.reasons$).toBe('-----x-y-z-w', {
           x: 'c:early',
           y: 'd:early',
           z: 'e:early',
@@ -176,7 +177,7 @@ describe('dropOnFull', () => {
         source.pipe(dropOnFull({ capacity: 2, demand: new Demand(), onDrop: drops.onDrop })),
         '------!',
       ).toBe('-');
-      expectObservable(drops.reasons).toBe('-----x(yz)', { x: 'c:overflow', y: 'a:cancelled', z: 'b:cancelled' });
+      expectObservable(drops.reasons$).toBe('-----x(yz)', { x: 'c:overflow', y: 'a:cancelled', z: 'b:cancelled' });
     });
   });
 
@@ -186,7 +187,7 @@ describe('dropOnFull', () => {
       expectObservable(
         cold('-a-b#', undefined, 'boom').pipe(dropOnFull({ capacity: 5, demand: new Demand(), onDrop: drops.onDrop })),
       ).toBe('----#', undefined, 'boom');
-      expectObservable(drops.reasons).toBe('----(xy)', { x: 'a:error', y: 'b:error' });
+      expectObservable(drops.reasons$).toBe('----(xy)', { x: 'a:error', y: 'b:error' });
     });
   });
 

@@ -2,7 +2,8 @@ import { NEVER, Observable, Subject, mergeMap, of, takeUntil } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { BufferOverflowError, drain, latestPerFrame, pull } from '../../src/index.js';
 import type { Dropped } from '../../src/index.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 // Frames are driven as a browser drives them: TestScheduler.run's animate() runs the requestAnimationFrame callbacks
 // at its marble's frames, and latestPerFrame's default clock, rxjs' animationFrames(), requests them. A callback
@@ -18,9 +19,9 @@ describe('latestPerFrame', () => {
       const subs = '       ^-----------!';
       const drops = dropLane<string>();
       expectObservable(source.pipe(latestPerFrame({ onDrop: drops.onDrop }))).toBe('------c------(e|)');
-      expectObservable(drops.values).toBe('---a-b-----d');
+      expectObservable(drops.values$).toBe('---a-b-----d');
       expectSubscriptions(source.subscriptions).toBe(subs);
-      expectObservable(drops.reasons).toBe('---a-b-----d', { a: 'a:evicted', b: 'b:evicted', d: 'd:evicted' });
+      expectObservable(drops.reasons$).toBe('---a-b-----d', { a: 'a:evicted', b: 'b:evicted', d: 'd:evicted' });
     });
   });
 
@@ -35,7 +36,7 @@ describe('latestPerFrame', () => {
       expectObservable(cold('-a---b|').pipe(latestPerFrame())).toBe('---a---(b|)');
       const drops = dropLane<string>();
       expectObservable(cold('----a-#').pipe(latestPerFrame({ onDrop: drops.onDrop }))).toBe('------#');
-      expectObservable(drops.reasons).toBe('------e', { e: 'a:error' });
+      expectObservable(drops.reasons$).toBe('------e', { e: 'a:error' });
     });
   });
 
@@ -69,7 +70,7 @@ describe('latestPerFrame', () => {
       const render = (value: string) => cold('----(r|)', { r: value });
       const output = source.pipe(latestPerFrame({ onDrop: drops.onDrop }), drain(render));
       expectObservable(output).toBe('------a-----c-----(d|)');
-      expectObservable(drops.values).toBe('----b');
+      expectObservable(drops.values$).toBe('----b');
     });
   });
 
@@ -96,7 +97,7 @@ describe('latestPerFrame', () => {
       // a is read at subscription (the one slot); each emission frees the slot, and the next letter is read then.
       // After c the slot is free again: the generator is asked for more, is done, and the stream completes.
       expectObservable(pull(letters()).pipe(latestPerFrame({ onDrop: drops.onDrop }))).toBe('-a-b-(c|)');
-      expectObservable(drops.values).toBe('-');
+      expectObservable(drops.values$).toBe('-');
     });
   });
 
@@ -105,7 +106,7 @@ describe('latestPerFrame', () => {
       const drops = dropLane<string>();
       const ended = cold('-a-------').pipe(latestPerFrame({ frames: cold('---|'), onDrop: drops.onDrop }));
       expectObservable(ended).toBe('----#', undefined, new Error(FRAMES_ENDED));
-      expectObservable(drops.reasons).toBe('----e', { e: 'a:error' });
+      expectObservable(drops.reasons$).toBe('----e', { e: 'a:error' });
       const failing = cold('-a-------').pipe(latestPerFrame({ frames: cold('--#', undefined, 'no frames') }));
       expectObservable(failing).toBe('---#', undefined, 'no frames');
     });
@@ -123,7 +124,7 @@ describe('latestPerFrame', () => {
       const drops = dropLane<string>();
       const frames = hot('------x');
       expectObservable(cold('-a---').pipe(latestPerFrame({ frames, onDrop: drops.onDrop })), '^--!').toBe('-');
-      expectObservable(drops.reasons).toBe('---c', { c: 'a:cancelled' });
+      expectObservable(drops.reasons$).toBe('---c', { c: 'a:cancelled' });
       expectSubscriptions(frames.subscriptions).toBe('-^-!');
     });
   });

@@ -2,7 +2,8 @@ import { EMPTY, NEVER, Observable, mergeMap, of, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { QueueMetrics } from '../../src/metrics/QueueMetrics.js';
 import { shedByPriority } from '../../src/operators/shedByPriority.js';
-import { CREDITS, dropLane, testScheduler } from '../helpers/marbles.js';
+import { CREDITS, dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** Marble letters by level: l/L low (0), m/M medium (1), h/H high (2). */
 const RANK: Record<string, number> = { l: 0, L: 0, m: 1, M: 1, h: 2, H: 2, x: 0, y: 0, z: 0 };
@@ -20,8 +21,8 @@ describe('shedByPriority', () => {
         expected,
       );
       expectSubscriptions(source.subscriptions).toBe('^--------!');
-      expectObservable(drops.values).toBe(dropped);
-      expectObservable(drops.reasons).toBe('-------a', { a: 'l:evicted' });
+      expectObservable(drops.values$).toBe(dropped);
+      expectObservable(drops.reasons$).toBe('-------a', { a: 'l:evicted' });
     });
   });
 
@@ -36,7 +37,7 @@ describe('shedByPriority', () => {
       expectObservable(source.pipe(shedByPriority({ capacity: 4, priority, demand, onDrop: drops.onDrop }))).toBe(
         expected,
       );
-      expectObservable(drops.reasons).toBe('------abc-d', {
+      expectObservable(drops.reasons$).toBe('------abc-d', {
         a: 'l:evicted',
         b: 'L:evicted',
         c: 'm:evicted',
@@ -52,7 +53,7 @@ describe('shedByPriority', () => {
       const drops = dropLane<string>();
       const operator = shedByPriority({ capacity: 2, priority, demand, onDrop: drops.onDrop });
       expectObservable(source.pipe(operator)).toBe('--------(mM|)');
-      expectObservable(drops.reasons).toBe('---ab', { a: 'm:overflow', b: 'M:overflow' });
+      expectObservable(drops.reasons$).toBe('---ab', { a: 'm:overflow', b: 'M:overflow' });
     });
   });
 
@@ -64,7 +65,7 @@ describe('shedByPriority', () => {
       expectObservable(source.pipe(shedByPriority({ capacity: 2, priority, demand, onDrop: drops.onDrop }))).toBe(
         '------(hH|)',
       );
-      expectObservable(drops.reasons).toBe('---a', { a: 'l:overflow' });
+      expectObservable(drops.reasons$).toBe('---a', { a: 'l:overflow' });
     });
   });
 
@@ -77,7 +78,7 @@ describe('shedByPriority', () => {
       const drops = dropLane<string>();
       const operator = shedByPriority({ capacity: 2, priority, demand, onDrop: drops.onDrop });
       expectObservable(source.pipe(operator), '^----------!').toBe('--hhhhhhhhh');
-      expectObservable(drops.reasons).toBe('-----------a', { a: 'l:cancelled' });
+      expectObservable(drops.reasons$).toBe('-----------a', { a: 'l:cancelled' });
     });
   });
 
@@ -125,7 +126,7 @@ describe('shedByPriority', () => {
       });
       expectObservable(source.pipe(operator)).toBe('----#', undefined, boom);
       expectSubscriptions(source.subscriptions).toBe('^---!');
-      expectObservable(drops.reasons).toBe('----(abc)', { a: 'm:error', b: 'l:error', c: 'x:error' });
+      expectObservable(drops.reasons$).toBe('----(abc)', { a: 'm:error', b: 'l:error', c: 'x:error' });
     });
   });
 
@@ -200,7 +201,7 @@ describe('shedByPriority', () => {
       const operator = shedByPriority({ capacity: 2, priority, demand: NEVER, onDrop: drops.onDrop });
       expectObservable(source.pipe(operator)).toBe('----#');
       expectSubscriptions(source.subscriptions).toBe('^---!');
-      expectObservable(drops.reasons).toBe('----(ab)', { a: 'h:error', b: 'l:error' });
+      expectObservable(drops.reasons$).toBe('----(ab)', { a: 'h:error', b: 'l:error' });
     });
   });
 
@@ -211,7 +212,7 @@ describe('shedByPriority', () => {
       const operator = shedByPriority({ capacity: 2, priority, demand: NEVER, onDrop: drops.onDrop });
       expectObservable(source.pipe(operator), '^---!').toBe('-');
       expectSubscriptions(source.subscriptions).toBe('^---!');
-      expectObservable(drops.reasons).toBe('----(ab)', { a: 'h:cancelled', b: 'l:cancelled' });
+      expectObservable(drops.reasons$).toBe('----(ab)', { a: 'h:cancelled', b: 'l:cancelled' });
     });
   });
 

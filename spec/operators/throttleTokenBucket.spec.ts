@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { isRateLimitExceededError } from '../../src/errors.js';
 import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
 import type { ThrottleTokenBucketOptions } from '../../src/operators/throttleTokenBucket.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** A scheduler that forwards to `inner` and remembers every action scheduled and every clock read. */
 function tracked(inner: SchedulerLike): { scheduler: SchedulerLike; actions: Subscription[]; reads: () => number } {
@@ -70,7 +71,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 5, burst: 2, mode: 'drop', onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.values).toBe(dropped);
+        expectObservable(drops.values$).toBe(dropped);
       });
     });
 
@@ -94,7 +95,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, mode: 'drop', onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.values).toBe(dropped);
+        expectObservable(drops.values$).toBe(dropped);
         expectSubscriptions(source.subscriptions).toBe(subs);
       });
     });
@@ -107,7 +108,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, burst: 3, mode: 'drop', onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.reasons).toBe('-(xy)', { x: 'd:rate', y: 'e:rate' });
+        expectObservable(drops.reasons$).toBe('-(xy)', { x: 'd:rate', y: 'e:rate' });
       });
     });
 
@@ -120,7 +121,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, mode: 'drop', onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.values).toBe(dropped);
+        expectObservable(drops.values$).toBe(dropped);
       });
     });
 
@@ -133,7 +134,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, burst: 2, mode: 'drop', onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.values).toBe(dropped);
+        expectObservable(drops.values$).toBe(dropped);
       });
     });
 
@@ -150,7 +151,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ ...options, cost: (v) => cost[v as keyof typeof cost] })),
         ).toBe(expected);
-        expectObservable(drops.values).toBe(dropped);
+        expectObservable(drops.values$).toBe(dropped);
       });
     });
 
@@ -163,7 +164,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, burst: 2, mode: 'drop', cost, onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.reasons).toBe('---x', { x: 'x:rate' });
+        expectObservable(drops.reasons$).toBe('---x', { x: 'x:rate' });
       });
     });
 
@@ -242,7 +243,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, maxWait: 15, onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.reasons).toBe('- 15ms c', { c: 'c:expired' });
+        expectObservable(drops.reasons$).toBe('- 15ms c', { c: 'c:expired' });
       });
     });
 
@@ -254,7 +255,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, maxWait: 10, onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.values).toBe('');
+        expectObservable(drops.values$).toBe('');
       });
     });
 
@@ -266,7 +267,7 @@ describe('throttleTokenBucket', () => {
         expectObservable(
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, capacity: 2, onDrop: drops.onDrop })),
         ).toBe(expected);
-        expectObservable(drops.reasons).toBe('-d', { d: 'd:overflow' });
+        expectObservable(drops.reasons$).toBe('-d', { d: 'd:overflow' });
       });
     });
 
@@ -286,7 +287,7 @@ describe('throttleTokenBucket', () => {
         const source = hot(' -(abc)-#');
         const expected = '   -a-----#';
         expectObservable(source.pipe(throttleTokenBucket({ rate: 1, per: 10, onDrop: drops.onDrop }))).toBe(expected);
-        expectObservable(drops.reasons).toBe('-------(xy)', { x: 'b:error', y: 'c:error' });
+        expectObservable(drops.reasons$).toBe('-------(xy)', { x: 'b:error', y: 'c:error' });
       });
     });
 
@@ -303,7 +304,7 @@ describe('throttleTokenBucket', () => {
           unsub,
         ).toBe(expected);
         expectSubscriptions(source.subscriptions).toBe('^----!');
-        expectObservable(drops.reasons).toBe('-----(xy)', { x: 'b:cancelled', y: 'c:cancelled' });
+        expectObservable(drops.reasons$).toBe('-----(xy)', { x: 'b:cancelled', y: 'c:cancelled' });
         ts.schedule(() => {
           expect(clock.actions).toHaveLength(1); // the timer for b, due at 11
           expect(pending(ts, clock.actions)).toEqual([]);
@@ -338,7 +339,7 @@ describe('throttleTokenBucket', () => {
           source.pipe(throttleTokenBucket({ rate: 1, per: 10, mode: 'error', onDrop: drops.onDrop }), retry),
         ).toBe(expected, { a: 'a', r: 'retry 7' });
         expectSubscriptions(source.subscriptions).toBe('^---!');
-        expectObservable(drops.reasons).toBe('----b', { b: 'b:error' });
+        expectObservable(drops.reasons$).toBe('----b', { b: 'b:error' });
       });
     });
 
@@ -445,7 +446,7 @@ describe('throttleTokenBucket', () => {
             source.pipe(throttleTokenBucket({ rate: 1, per: 1, burst: 5, mode, cost, onDrop: drops.onDrop })),
           ).toBe(expected, undefined, new Error('no price'));
           expectSubscriptions(source.subscriptions).toBe('^--!');
-          expectObservable(drops.reasons).toBe('---b', { b: 'b:error' });
+          expectObservable(drops.reasons$).toBe('---b', { b: 'b:error' });
         });
       },
     );
@@ -484,7 +485,7 @@ describe('throttleTokenBucket', () => {
           undefined,
           new RangeError('throttleTokenBucket: cost must return a finite number >= 0, got -1'),
         );
-        expectObservable(drops.reasons).toBe('-------(dbc)', { d: 'd:error', b: 'b:error', c: 'c:error' });
+        expectObservable(drops.reasons$).toBe('-------(dbc)', { d: 'd:error', b: 'b:error', c: 'c:error' });
       });
     });
 

@@ -7,7 +7,8 @@ import type { ThrottleTokenBucketOptions } from '../../src/operators/throttleTok
 import { memoryTokenBucketStore } from '../../src/operators/tokenBucket.js';
 import type { TokenBucketStore, TokenGrant, TokenRequest } from '../../src/operators/tokenBucket.js';
 import type { Dropped } from '../../src/types.js';
-import { dropLane, testScheduler } from '../helpers/marbles.js';
+import { dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 /** A store that answers like `inner`, but a microtask later, and records every request. */
 function later(inner: TokenBucketStore): { store: TokenBucketStore; asked: TokenRequest[] } {
@@ -53,7 +54,7 @@ describe('throttleTokenBucket with a store', () => {
         const drops = dropLane<string>();
         expectObservable(a.pipe(throttleTokenBucket({ ...options, onDrop: drops.onDrop }))).toBe('-x------|');
         expectObservable(b.pipe(throttleTokenBucket({ ...options, onDrop: drops.onDrop }))).toBe('-----v--|');
-        expectObservable(drops.values).toBe('--uy----');
+        expectObservable(drops.values$).toBe('--uy----');
         expectSubscriptions(a.subscriptions).toBe('^-------!');
         expectSubscriptions(b.subscriptions).toBe('^-------!');
       });
@@ -92,7 +93,7 @@ describe('throttleTokenBucket with a store', () => {
           catchError((e: unknown) => of(isRateLimitExceededError(e) ? `retry ${e.retryAfter}` : 'other')),
         );
         expectObservable(result).toBe('a-(r|)', { a: 'a', r: 'retry 2' });
-        expectObservable(drops.reasons).toBe('--e', { e: 'b:error' });
+        expectObservable(drops.reasons$).toBe('--e', { e: 'b:error' });
       });
     });
 
@@ -104,7 +105,7 @@ describe('throttleTokenBucket with a store', () => {
         );
         // b is paid for at 4; c (arrived at 2) would be paid at 8, after its maxWait ran out at 7.
         expectObservable(result).toBe('a---b--|');
-        expectObservable(drops.reasons).toBe('-------c', { c: 'c:expired' });
+        expectObservable(drops.reasons$).toBe('-------c', { c: 'c:expired' });
       });
     });
 
@@ -116,7 +117,7 @@ describe('throttleTokenBucket with a store', () => {
           throttleTokenBucket({ rate: 1, per: 4, store: memoryTokenBucketStore(), onDrop: drops.onDrop }),
         );
         expectObservable(result, '---!').toBe('a--');
-        expectObservable(drops.reasons).toBe('---(bc)', { b: 'b:cancelled', c: 'c:cancelled' });
+        expectObservable(drops.reasons$).toBe('---(bc)', { b: 'b:cancelled', c: 'c:cancelled' });
         expectSubscriptions(source.subscriptions).toBe('^--!');
       });
     });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { adaptiveBuffer, bufferBounded, drain, dropOnFull, shedByPriority } from '../../src/index.js';
 import type { Dropped } from '../../src/index.js';
 import { Codel } from '../../src/queue/expiry.js';
-import { CREDITS, dropLane, testScheduler } from '../helpers/marbles.js';
+import { CREDITS, dropLane } from 'rxjs-backpressure/testing';
+import { testScheduler } from '../helpers/marbles.js';
 
 describe('maxAge', () => {
   it('drops a queued value the instant it reaches maxAge, and completion does not wait for it', () => {
@@ -14,7 +15,7 @@ describe('maxAge', () => {
       const drops = dropLane<string>();
       // a (in at 1) is served at 3, aged 2; b (in at 3) reaches 4 at 7 and c (in at 5) at 9: both dropped then; the
       // source completed at 7, so the stream completes when c goes, at 9, not at the credit at 10.
-      expectObservable(drops.reasons).toBe('-------b-c', { b: 'b:expired', c: 'c:expired' });
+      expectObservable(drops.reasons$).toBe('-------b-c', { b: 'b:expired', c: 'c:expired' });
       expectObservable(source.pipe(dropOnFull({ capacity: 5, maxAge: 4, demand, onDrop: drops.onDrop }))).toBe(
         '---a-----|',
       );
@@ -27,7 +28,7 @@ describe('maxAge', () => {
       const demand = hot('-------1', CREDITS);
       const drops = dropLane<string>();
       // capacity 2: a and b fill it; both reach maxAge 3 at 4 and 5; c arrives at 5 into an empty queue
-      expectObservable(drops.reasons).toBe('----ab', { a: 'a:expired', b: 'b:expired' });
+      expectObservable(drops.reasons$).toBe('----ab', { a: 'a:expired', b: 'b:expired' });
       expectObservable(source.pipe(dropOnFull({ capacity: 2, maxAge: 3, demand, onDrop: drops.onDrop }))).toBe(
         '-------(c|)',
       );
@@ -59,7 +60,7 @@ describe('maxAge', () => {
       const source = hot('-l-h-|', { l: 1, h: 9 });
       const demand = hot('------1', CREDITS);
       const drops = dropLane<number>();
-      expectObservable(drops.values).toBe('-----l', { l: 1 });
+      expectObservable(drops.values$).toBe('-----l', { l: 1 });
       expectObservable(
         source.pipe(shedByPriority({ capacity: 5, priority: (x) => x, maxAge: 4, demand, onDrop: drops.onDrop })),
       ).toBe('------(h|)', { h: 9 });
@@ -109,7 +110,7 @@ describe('codel on a queue operator', () => {
       // within it). d at 9: above target for a whole interval, dropped; next drop at 9 + 4 / sqrt(1) = 13; e goes in
       // the same dequeue (9 < 13), f at 12. g at 15 >= 13: dropped (next at 13 + 4 / sqrt(2)); h is the last value
       // queued, so it is served, and the wait is judged afresh from then on.
-      expectObservable(drops.reasons).toBe('---------d-----g', { d: 'd:expired', g: 'g:expired' });
+      expectObservable(drops.reasons$).toBe('---------d-----g', { d: 'd:expired', g: 'g:expired' });
       expectObservable(output).toBe('--a--b--c--e--f--h|');
     });
   });

@@ -2,7 +2,7 @@
  * The operators under test in spec/reliability, described once so every suite (laws, re-entrancy, fuzzing, throwing
  * callbacks, retention, soak) covers the same list. Adding a queue operator to the library means adding it here.
  */
-import { VirtualTimeScheduler, interval } from 'rxjs';
+import { interval } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
 import {
   QueueMetrics,
@@ -15,41 +15,12 @@ import {
 import type { DemandInput, DropReason, Dropped } from '../../src/index.js';
 import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
 
-/** The parts of a virtual action the clock runs by hand (public at runtime, protected in rxjs' types). */
-interface DueAction {
-  delay: number;
-  state?: unknown;
-  execute(state: unknown, delay: number): unknown;
-}
-
-/** Most actions one advance() may run before it reports a runaway scheduler instead of hanging. */
-export const RUNAWAY = 100_000;
-
 /**
- * A virtual clock whose time moves only when told, with the pending actions visible (`actions`). Unlike `flush()` it
- * refuses to spin: an action that keeps rescheduling itself without time moving (a zero or sub-resolution delay)
- * fails the test with 'runaway scheduler' instead of hanging it.
+ * A virtual clock whose time moves only when told (`advance(ms)`), with the pending actions visible (`actions`); it
+ * fails with 'runaway scheduler' on an action that keeps rescheduling itself instead of hanging. The same clock
+ * checkLaws of rxjs-backpressure/testing runs on.
  */
-export class Clock extends VirtualTimeScheduler {
-  constructor() {
-    super(undefined, Infinity);
-  }
-
-  /** Runs every action due within `ms` from now, in time order, then sets the clock to now + ms. */
-  advance(ms: number): void {
-    const target = this.frame + ms;
-    for (let ran = 0; ; ran++) {
-      const next = this.actions[0] as unknown as DueAction | undefined;
-      if (next === undefined || next.delay > target) break;
-      if (ran >= RUNAWAY) throw new Error(`runaway scheduler: ${RUNAWAY} actions without reaching frame ${target}`);
-      this.actions.shift();
-      this.frame = next.delay;
-      const error = next.execute(next.state, next.delay);
-      if (error) throw error;
-    }
-    this.frame = target;
-  }
-}
+export { Clock } from '../../src/testing/laws.js';
 
 /** What a subject is built with in the law and retention suites. */
 export interface Wiring<T> {

@@ -21,30 +21,12 @@ import { Observable, Subject } from 'rxjs';
 import { describe, it } from 'vitest';
 import { Demand, QueueMetrics } from '../../src/index.js';
 import type { DropReason } from '../../src/index.js';
+import { stepArbitrary } from '../../src/testing/laws.js';
+import type { Step } from '../../src/testing/laws.js';
 import { CASES, Clock, priorityOf, propertyRuns } from './cases.js';
 import type { Case } from './cases.js';
 
-type Step =
-  | { kind: 'next'; count: number }
-  | { kind: 'request'; n: number }
-  | { kind: 'requestInNext'; n: number }
-  | { kind: 'advance'; ms: number }
-  | { kind: 'complete' }
-  | { kind: 'error' }
-  | { kind: 'unsubscribe' };
-
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('next' as const), count: fc.integer({ min: 1, max: 6 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('request' as const), n: fc.integer({ min: 1, max: 4 }) }) },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('requestInNext' as const), n: fc.integer({ min: 1, max: 3 }) }),
-  },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 8 }) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'complete' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'error' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'unsubscribe' as const }) },
-);
+const stepArb = stepArbitrary(fc);
 
 function law(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);

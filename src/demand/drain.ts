@@ -1,5 +1,5 @@
-import { Observable, asyncScheduler, from, isObservable } from 'rxjs';
-import type { ObservableInput, Observer, OperatorFunction, Subscriber, Subscription } from 'rxjs';
+import { Observable, Subscription, asyncScheduler, from, isObservable } from 'rxjs';
+import type { ObservableInput, Observer, OperatorFunction, Subscriber } from 'rxjs';
 import { BufferOverflowError } from '../errors.js';
 import { Ledger } from '../internal/ledger.js';
 import {
@@ -156,33 +156,40 @@ export interface CreditTarget {
   request(n: number): void;
 }
 
-/** One value whose project runs (or, ordered, whose results wait for the ones before it). */
-class Entry<T, R> implements Observer<R> {
+/**
+ * One value whose project runs (or, ordered, whose results wait for the ones before it). It is also the subscriber of
+ * an Observable result: a Subscription that is an Observer, which rxjs uses as it is. It is not added to the drain's
+ * destination (that would cost a splice per value when it ends); the run keeps its live entries in a list and
+ * unsubscribes them itself at the end.
+ */
+class Entry<T, R> extends Subscription implements Observer<R> {
   /** Results held until the entries before it are out (ordered mode). */
   results: R[] | undefined = undefined;
   done = false;
   /** Set when its project failed and the drain went on (the limiter learns it when the entry leaves). */
   failure: { error: unknown } | undefined = undefined;
-  subscription: Subscription | undefined = undefined;
+  /** Neighbours in the run's list of live entries (unordered mode). */
+  before: Entry<T, R> | undefined = undefined;
+  after: Entry<T, R> | undefined = undefined;
 
   constructor(
     private readonly run: DrainRun<T, R>,
     readonly value: T,
     readonly started: number,
-    /** In the run's collections (onDrop, ordered or a limiter need it); else only an inner subscriber. */
-    readonly tracked: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
   next(result: R): void {
-    this.run.result(this, result);
+    if (!this.done) this.run.result(this, result);
   }
 
   error(error: unknown): void {
-    this.run.failed(this, error);
+    if (!this.done) this.run.failed(this, error);
   }
 
   complete(): void {
-    this.run.settled(this);
+    if (!this.done) this.run.settled(this);
   }
 }
 
@@ -191,15 +198,18 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * One subscription of a drain. Entries are made only when something needs them: an inner Observable (its
- * subscription), `onDrop` (values in flight), `ordered` (held results) or a limiter (each project's duration).
+ * One subscription of a drain. Entries are made only when something needs them: an Observable result (its
+ * subscriber), `onDrop` (values in flight), `ordered` (held results) or a limiter (each project's duration). A Promise,
+ * array or iterable result with none of those needs no per-value object.
  */
 class DrainRun<T, R> extends Ledger<T, R> {
   private readonly link: Link;
   private readonly tracked: boolean;
-  /** Entries in flight (unordered, tracked), or in input order (ordered). */
-  private readonly running: Set<Entry<T, R>> | undefined;
+  /** Ordered: every entry, in input order. */
   private readonly line: RingBuffer<Entry<T, R>> | undefined;
+  /** Unordered: the live entries, oldest first. */
+  private first: Entry<T, R> | undefined = undefined;
+  private last: Entry<T, R> | undefined = undefined;
   private active = 0;
   private index = 0;
   private upstreamDone = false;
@@ -223,7 +233,6 @@ class DrainRun<T, R> extends Ledger<T, R> {
     this.link = createLink(spec.operator, 0);
     this.tracked = spec.onDrop !== undefined || spec.ordered || spec.limiter !== undefined;
     if (spec.ordered) this.line = new RingBuffer<Entry<T, R>>();
-    else if (this.tracked) this.running = new Set();
   }
 
   start(source: Observable<T>): void {
@@ -262,7 +271,7 @@ class DrainRun<T, R> extends Ledger<T, R> {
     }
     this.active++;
     const { project, limiter } = this.spec;
-    const entry = this.tracked ? this.track(value, limiter === undefined ? 0 : limiter.now()) : undefined;
+    const entry = this.tracked ? this.enter(value, limiter === undefined ? 0 : limiter.now()) : undefined;
     let result: ObservableInput<R>;
     try {
       result = project(value, this.index++);
@@ -274,11 +283,28 @@ class DrainRun<T, R> extends Ledger<T, R> {
     this.run(result, entry, value);
   }
 
-  private track(value: T, started: number): Entry<T, R> {
-    const entry = new Entry<T, R>(this, value, started, true);
-    if (this.line !== undefined) this.line.push(entry);
-    else this.running!.add(entry);
+  /** A new live entry: at the end of the line (ordered) or of the list. */
+  private enter(value: T, started: number): Entry<T, R> {
+    const entry = new Entry<T, R>(this, value, started);
+    if (this.line !== undefined) {
+      this.line.push(entry);
+      return entry;
+    }
+    entry.before = this.last;
+    if (this.last === undefined) this.first = entry;
+    else this.last.after = entry;
+    this.last = entry;
     return entry;
+  }
+
+  /** An entry leaves the list (unordered mode). */
+  private leave(entry: Entry<T, R>): void {
+    const { before, after } = entry;
+    if (before === undefined) this.first = after;
+    else before.after = after;
+    if (after === undefined) this.last = before;
+    else after.before = before;
+    entry.before = entry.after = undefined;
   }
 
   /** Runs a project's result: a Promise, array or iterable directly; anything else through an inner subscription. */
@@ -316,7 +342,6 @@ class DrainRun<T, R> extends Ledger<T, R> {
       if (!this.over) this.settled(entry);
       return;
     }
-    const inner = entry ?? new Entry<T, R>(this, value, 0, false);
     let observable: Observable<R>;
     try {
       observable = isObservable(result) ? (result as Observable<R>) : from(result);
@@ -324,9 +349,7 @@ class DrainRun<T, R> extends Ledger<T, R> {
       this.failed(entry, error, value);
       return;
     }
-    const subscriber = new SourceSubscriber<R>(this.destination, inner);
-    inner.subscription = subscriber;
-    observable.subscribe(subscriber);
+    observable.subscribe(entry ?? this.enter(value, 0));
   }
 
   /** A project's result: out now, or held until the results of the values before it are out (ordered). */
@@ -341,19 +364,17 @@ class DrainRun<T, R> extends Ledger<T, R> {
 
   /** A project completed. */
   settled(entry: Entry<T, R> | undefined): void {
-    if (this.over) return;
-    this.end(entry?.tracked === true ? entry : undefined);
+    if (!this.over) this.end(entry);
   }
 
-  /** A project failed (threw, rejected or errored) for `entry` (or `value`, untracked). */
+  /** A project failed (threw, rejected or errored) for `entry` (or `value`, when it has no entry). */
   failed(entry: Entry<T, R> | undefined, error: unknown, ...value: [] | [T]): void {
     if (this.over) return;
     const subject = (entry !== undefined ? [entry.value] : value) as [] | [T];
-    const tracked = entry?.tracked === true ? entry : undefined;
     if (this.spec.onError === 'stop') {
-      if (tracked !== undefined) {
-        this.forget(tracked);
-        this.spec.limiter?.release(this.sample(tracked, { error }));
+      if (entry !== undefined) {
+        this.forget(entry);
+        this.spec.limiter?.release(this.sample(entry, { error }));
       }
       this.cancelAll();
       this.fail(error, ...subject);
@@ -361,8 +382,8 @@ class DrainRun<T, R> extends Ledger<T, R> {
     }
     if (subject.length === 1) this.drop(subject[0], 'failed', false, error);
     if (this.over) return;
-    if (tracked !== undefined) tracked.failure = { error };
-    this.end(tracked);
+    if (entry !== undefined) entry.failure = { error };
+    this.end(entry);
   }
 
   /** A project ended (completed, or failed with onError 'continue'): free its slot, flush ordered results. */
@@ -372,8 +393,9 @@ class DrainRun<T, R> extends Ledger<T, R> {
       this.freeSlot();
     } else {
       entry.done = true;
+      entry.unsubscribe();
       if (this.line === undefined) {
-        this.running!.delete(entry);
+        this.leave(entry);
         this.spec.limiter?.release(this.sample(entry, entry.failure));
         this.freeSlot();
       } else {
@@ -410,7 +432,8 @@ class DrainRun<T, R> extends Ledger<T, R> {
   /** An entry leaves the run's collections (it failed, and the stream errors with it). */
   private forget(entry: Entry<T, R>): void {
     entry.done = true;
-    if (this.running !== undefined) this.running.delete(entry);
+    entry.unsubscribe();
+    if (this.line === undefined) this.leave(entry);
   }
 
   /** One slot is free: one more credit upstream (unless upstream is done). */
@@ -477,14 +500,13 @@ class DrainRun<T, R> extends Ledger<T, R> {
   private releaseEntries(visit: (value: T) => void): void {
     const entries: Entry<T, R>[] = [];
     if (this.line !== undefined) this.line.clear((entry) => entries.push(entry));
-    else if (this.running !== undefined) {
-      for (const entry of this.running) entries.push(entry);
-      this.running.clear();
-    }
+    for (let entry = this.first; entry !== undefined; entry = entry.after) entries.push(entry);
+    this.first = this.last = undefined;
     for (const entry of entries) {
+      entry.before = entry.after = undefined;
       if (entry.done) continue;
       entry.done = true;
-      entry.subscription?.unsubscribe();
+      entry.unsubscribe();
       this.spec.limiter?.release();
       visit(entry.value);
     }

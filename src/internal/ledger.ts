@@ -46,6 +46,8 @@ export abstract class Ledger<T, R = T> {
   private readonly report: ((drop: Dropped<T>) => void) | undefined;
   /** What `onDrop` threw while the operator was reporting, before `fail`, the values a failure ends. */
   protected thrownWhileFailing: unknown = undefined;
+  /** The error the stream failed with. */
+  private failure: unknown = undefined;
 
   protected constructor(
     protected readonly operator: string,
@@ -91,8 +93,12 @@ export abstract class Ledger<T, R = T> {
    * failing): it is received, so it is reported, `'error'` or `'cancelled'` by how the stream ended.
    */
   protected late(value: T): void {
-    const error = this.quietly(value, this.state === 'errored' ? 'error' : 'cancelled', false);
-    if (error !== undefined) reportUnhandled(error);
+    const errored = this.state === 'errored';
+    const thrown = this.quietly(value, errored ? 'error' : 'cancelled', false);
+    if (thrown === undefined) return;
+    // part of the failure that ended the stream: the cause of its error (or that error itself, thrown again)
+    if (errored) attachCause(this.failure, thrown);
+    else reportUnhandled(thrown);
   }
 
   /** Errors the stream: every value held (oldest first), then the arrival that caused it, are reported `'error'`. */
@@ -102,6 +108,7 @@ export abstract class Ledger<T, R = T> {
       return;
     }
     this.state = 'errored';
+    this.failure = error;
     let thrown: unknown = this.thrownWhileFailing;
     this.release((value) => {
       const error = this.quietly(value, 'error', true);

@@ -56,10 +56,10 @@ interface Mark {
  *
  * ## Example
  * ```ts
- * import { QueueMetrics, dropOnFull } from 'rxjs-backpressure';
+ * import { QueueMetrics, drain, dropOnFull } from 'rxjs-backpressure';
  *
  * const metrics = new QueueMetrics();
- * events$.pipe(dropOnFull({ capacity: 1000, metrics })).subscribe(handle);
+ * events$.pipe(dropOnFull({ capacity: 1000, metrics }), drain(handle, { concurrency: 4 })).subscribe();
  * setInterval(() => console.log(metrics.snapshot()), 5000);
  * metrics.alerts().subscribe((a) => log.warn(`${a.kind} alert ${a.state}: ${a.value} (limit ${a.threshold})`));
  * ```
@@ -205,10 +205,10 @@ export class QueueMetrics {
    *
    * ## Example
    * ```ts
-   * import { QueueMetrics, dropOnFull } from 'rxjs-backpressure';
+   * import { QueueMetrics, drain, dropOnFull } from 'rxjs-backpressure';
    *
    * const metrics = new QueueMetrics();
-   * jobs$.pipe(dropOnFull({ capacity: 500, metrics })).subscribe(run);
+   * jobs$.pipe(dropOnFull({ capacity: 500, metrics }), drain(run, { concurrency: 8 })).subscribe();
    * metrics
    *   .alerts({ dropRate: 0.05, queueTimeP99: 2000 })
    *   .subscribe((a) => pager.notify(`${a.kind} ${a.state}: ${a.value} > ${a.threshold}`));

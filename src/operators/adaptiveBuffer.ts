@@ -95,9 +95,8 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T>, AgingOptions 
  *
  * ## Example
  * ```ts
- * import { Demand, QueueMetrics, adaptiveBuffer } from 'rxjs-backpressure';
+ * import { QueueMetrics, adaptiveBuffer, drain } from 'rxjs-backpressure';
  *
- * const demand = new Demand();
  * const metrics = new QueueMetrics();
  * events$
  *   .pipe(
@@ -105,11 +104,11 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T>, AgingOptions 
  *       minCapacity: 10,
  *       maxCapacity: 10_000,
  *       targetLatency: 200, // p99 queue wait of 200 ms
- *       demand,
  *       metrics,
  *       onCapacity: (capacity) => console.log(`queue capacity now ${capacity}`),
  *     }),
- *     demand.drain((event) => store.save(event), { concurrency: 8 }),
+ *     drain((event) => store.save(event), { concurrency: 8 }), // the consumer whose pace the queue waits on
+
  *   )
  *   .subscribe();
  * ```

@@ -42,14 +42,13 @@ export interface BufferBoundedOptions<T> extends QueueOptions<T> {
  *
  * ## Example
  * ```ts
- * import { Demand, bufferBounded, pull } from 'rxjs-backpressure';
+ * import { bufferBounded, drain, pull } from 'rxjs-backpressure';
  *
- * const produced = new Demand(); // the producer's pace
- * const consumed = new Demand(); // the consumer's credits
- * pull(readRecords(), produced)
+ * // The generator is read up to 1000 records ahead of 8 saves in flight, and never further: nothing is dropped.
+ * pull(readRecords())
  *   .pipe(
- *     bufferBounded({ capacity: 1000, upstream: produced, demand: consumed }),
- *     consumed.drain((record) => save(record), { concurrency: 8 }),
+ *     bufferBounded({ capacity: 1000 }),
+ *     drain((record) => save(record), { concurrency: 8 }),
  *   )
  *   .subscribe();
  * ```

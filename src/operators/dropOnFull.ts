@@ -56,11 +56,17 @@ export interface DropOnFullOptions<T> extends QueueOptions<T>, AgingOptions {
  * ## Example
  * ```ts
  * import { Subject } from 'rxjs';
- * import { dropOnFull, type Dropped } from 'rxjs-backpressure';
+ * import { drain, dropOnFull, type Dropped } from 'rxjs-backpressure';
  *
  * const drops = new Subject<Dropped<Tick>>();
  * drops.subscribe((d) => log.warn(`dropped tick (${d.reason})`));
- * ticks$.pipe(dropOnFull({ capacity: 100, overflow: 'drop-oldest', earlyDrop: (f) => f * f, onDrop: drops }));
+ * ticks$
+ *   .pipe(
+ *     // the queue fills while 2 stores are in flight; beyond 100, the oldest tick goes
+ *     dropOnFull({ capacity: 100, overflow: 'drop-oldest', earlyDrop: (f) => f * f, onDrop: drops }),
+ *     drain((tick) => store(tick), { concurrency: 2 }),
+ *   )
+ *   .subscribe();
  * ```
  *
  * @param options `capacity` (required), `overflow`, `earlyDrop`, `random`, `demand`, `onDrop`, `metrics`, `scheduler`

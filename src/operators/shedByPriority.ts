@@ -37,10 +37,16 @@ export interface ShedByPriorityOptions<T> extends QueueOptions<T>, AgingOptions 
  *
  * ## Example
  * ```ts
- * import { shedByPriority } from 'rxjs-backpressure';
+ * import { drain, shedByPriority } from 'rxjs-backpressure';
  *
  * const rank = { health: 3, paid: 2, free: 1, batch: 0 } as const;
- * requests$.pipe(shedByPriority({ capacity: 500, priority: (r) => rank[r.tier], demand: workers }));
+ * requests$
+ *   .pipe(
+ *     // 8 handled at once; 500 wait, the most important first; a full queue sheds the least important
+ *     shedByPriority({ capacity: 500, priority: (r) => rank[r.tier], onDrop: (d) => reject(d.value) }),
+ *     drain((r) => handle(r), { concurrency: 8 }),
+ *   )
+ *   .subscribe();
  * ```
  *
  * @param options `capacity` and `priority` (required), `demand`, `onDrop`, `metrics`, `scheduler`

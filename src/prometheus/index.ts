@@ -72,13 +72,13 @@ export const QUEUE_TIME_QUANTILES: readonly number[] = [0.5, 0.9, 0.99, 0.999];
  *
  * ## Example
  * ```ts
- * import { QueueMetrics, dropOnFull } from 'rxjs-backpressure';
+ * import { QueueMetrics, drain, dropOnFull } from 'rxjs-backpressure';
  * import { registerQueueMetrics } from 'rxjs-backpressure/prometheus';
  * import { register } from 'prom-client';
  *
  * const metrics = new QueueMetrics();
  * const registration = registerQueueMetrics(metrics, { name: 'jobs', labels: { service: 'api' } });
- * jobs$.pipe(dropOnFull({ capacity: 1000, metrics })).subscribe(run);
+ * jobs$.pipe(dropOnFull({ capacity: 1000, metrics }), drain(run, { concurrency: 8 })).subscribe();
  * // serve `await register.metrics()` on /metrics; on shutdown: registration.unregister()
  * ```
  *
