@@ -11,8 +11,8 @@
  */
 import { Subject } from 'rxjs';
 import { Demand, QueueMetrics, bufferBounded, pull } from '../src/index.js';
-import { CASES, Clock } from '../spec/reliability/cases.js';
-import type { Case } from '../spec/reliability/cases.js';
+import { OPERATORS, Clock } from '../spec/contract/registry.js';
+import type { RegisteredOperator } from '../spec/contract/registry.js';
 
 const VALUES = Number(process.env['SOAK_VALUES'] ?? 10_000_000);
 const SAMPLE_EVERY = Math.max(1, Math.floor(VALUES / 10));
@@ -42,7 +42,7 @@ interface Result {
   conserved: boolean;
 }
 
-function soakLossy(c: Case): Result {
+function soakLossy(c: RegisteredOperator): Result {
   const clock = new Clock();
   const demand = new Demand();
   const metrics = new QueueMetrics({ scheduler: clock });
@@ -119,7 +119,7 @@ function summarize(name: string, emitted: number, dropped: number, samples: numb
 const results: Result[] = [soakBlocking()];
 // bufferBounded runs above as the blocking strategy; throttleTokenBucket 'error' ends at the first unaffordable value
 // by contract, so an overload soak of it measures one value.
-for (const c of CASES)
+for (const c of OPERATORS)
   if (c.name !== 'bufferBounded' && c.name !== 'throttleTokenBucket error') results.push(soakLossy(c));
 
 const pad = (s: string, n: number): string => s.padEnd(n);

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CASES } from '../../spec/cases/index.js';
+import { MARBLE_CASES } from '../../spec/cases/index.js';
 import { marbleSvgPath, renderMarbleSvg } from './svg.js';
 
 // npm run docs:marbles: writes docs/marbles/<id>.svg for every case in spec/cases, and removes diagrams of cases
@@ -11,7 +11,7 @@ const folder = join(root, 'docs/marbles');
 mkdirSync(folder, { recursive: true });
 
 const written = new Set<string>();
-for (const marbleCase of CASES) {
+for (const marbleCase of MARBLE_CASES) {
   const path = join(root, marbleSvgPath(marbleCase));
   writeFileSync(path, renderMarbleSvg(marbleCase));
   written.add(path);

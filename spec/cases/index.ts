@@ -12,7 +12,7 @@ import type { MarbleCase } from './types.js';
 export type { CaseHelpers, MarbleCase } from './types.js';
 
 /** Every canonical marble case, in the order the docs present them. */
-export const CASES: readonly MarbleCase[] = [
+export const MARBLE_CASES: readonly MarbleCase[] = [
   ...pullCases,
   ...drainCases,
   ...bufferBoundedCases,

@@ -17,7 +17,7 @@ import type { MonoTypeOperatorFunction, Observable, ObservableInput } from 'rxjs
 import { describe, it } from 'vitest';
 import { QueueMetrics, bufferBounded, drain, dropOnFull, pull, shedByPriority } from '../../src/index.js';
 import type { Dropped } from '../../src/index.js';
-import { Clock, propertyRuns } from '../reliability/cases.js';
+import { Clock, propertyRuns } from '../contract/registry.js';
 
 type Between = 'filter' | 'take' | 'skip' | 'distinct' | 'throttle' | 'map';
 type Queue = 'none' | 'drop-incoming' | 'drop-oldest' | 'drop-newest' | 'drop-buffer' | 'priority' | 'buffer';

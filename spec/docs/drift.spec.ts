@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseLane } from '../../scripts/marbles/parse.js';
 import { marbleSvgPath, renderMarbleSvg } from '../../scripts/marbles/svg.js';
-import { CASES } from '../cases/index.js';
+import { MARBLE_CASES } from '../cases/index.js';
 
 // The diagrams in docs/marbles/ are drawn from the same case data spec/cases/cases.spec.ts runs. If a case changes
 // (because behaviour changed) and the diagrams were not regenerated, this fails: run `npm run docs:marbles`.
@@ -12,7 +12,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REGENERATE = 'out of date: run `npm run docs:marbles` and commit docs/marbles/';
 
 describe('docs/marbles/ matches spec/cases', () => {
-  for (const marbleCase of CASES) {
+  for (const marbleCase of MARBLE_CASES) {
     it(`${marbleSvgPath(marbleCase)} is what its case draws`, () => {
       const path = join(root, marbleSvgPath(marbleCase));
       expect(existsSync(path), `${marbleSvgPath(marbleCase)} missing: ${REGENERATE}`).toBe(true);
@@ -23,13 +23,13 @@ describe('docs/marbles/ matches spec/cases', () => {
   }
 
   it('holds no diagram of a case that no longer exists', () => {
-    const expected = new Set(CASES.map((c) => `${c.id}.svg`));
+    const expected = new Set(MARBLE_CASES.map((c) => `${c.id}.svg`));
     const stale = readdirSync(join(root, 'docs/marbles')).filter((f) => f.endsWith('.svg') && !expected.has(f));
     expect(stale, REGENERATE).toEqual([]);
   });
 
   it('a changed lane changes the drawing (the comparison can fail)', () => {
-    const [first] = CASES;
+    const [first] = MARBLE_CASES;
     if (first === undefined) throw new Error('no cases');
     const output = first.lanes['output'] ?? '';
     const moved = { ...first, lanes: { ...first.lanes, output: `-${output}` } };
@@ -49,7 +49,7 @@ describe('docs/marbles/ matches spec/cases', () => {
       }
     }
     expect(embedded.size, 'no diagram embedded anywhere').toBeGreaterThan(0);
-    expect(CASES.map((c) => `${c.id}.svg`).filter((file) => !embedded.has(file))).toEqual([]);
+    expect(MARBLE_CASES.map((c) => `${c.id}.svg`).filter((file) => !embedded.has(file))).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { marbleSvgPath } from '../../scripts/marbles/svg.js';
-import { CASES } from '../cases/index.js';
+import { MARBLE_CASES } from '../cases/index.js';
 import { requireBinary } from '../helpers/binaries.js';
 
 // Renders every committed diagram in Debian's Chromium, as an <img> would show it, in light and dark color schemes:
@@ -48,7 +48,7 @@ describe.skipIf(CHROMIUM === undefined)('marble diagrams render in Chromium', ()
       page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 80)}`));
       try {
         // one page with every diagram, as the README shows them: one load, one screenshot
-        const declared = CASES.map((marbleCase) => {
+        const declared = MARBLE_CASES.map((marbleCase) => {
           const svg = readFileSync(join(root, marbleSvgPath(marbleCase)), 'utf8');
           const size = /^<svg[^>]* width="(\d+)" height="(\d+)"/.exec(svg);
           return { id: marbleCase.id, svg, width: Number(size?.[1]), height: Number(size?.[2]) };

@@ -24,7 +24,7 @@ import {
 import type { Dropped } from '../../src/index.js';
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
 import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
-import { Clock, propertyRuns } from './cases.js';
+import { Clock, propertyRuns } from '../contract/registry.js';
 
 const boom = new Error('boom');
 

@@ -8,7 +8,7 @@ import { Demand, dropOnFull, pull } from '../../src/index.js';
 import type { DropReason } from '../../src/index.js';
 import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
-import { Clock } from './cases.js';
+import { Clock } from '../contract/registry.js';
 
 const boom = new Error('boom');
 

@@ -23,8 +23,8 @@ import { Demand, QueueMetrics } from '../../src/index.js';
 import type { DropReason } from '../../src/index.js';
 import { stepArbitrary } from '../../src/testing/laws.js';
 import type { Step } from '../../src/testing/laws.js';
-import { CASES, Clock, priorityOf, propertyRuns } from './cases.js';
-import type { Case } from './cases.js';
+import { OPERATORS, Clock, priorityOf, propertyRuns } from '../contract/registry.js';
+import type { RegisteredOperator } from '../contract/registry.js';
 
 const stepArb = stepArbitrary(fc);
 
@@ -32,7 +32,7 @@ function law(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);
 }
 
-function checkLaws(c: Case, capacity: number, steps: readonly Step[]): void {
+function checkLaws(c: RegisteredOperator, capacity: number, steps: readonly Step[]): void {
   const clock = new Clock();
   const source = new Subject<number>();
   const demand = new Demand();
@@ -170,7 +170,7 @@ function checkLaws(c: Case, capacity: number, steps: readonly Step[]): void {
 const runs = propertyRuns(1000);
 
 describe(`laws of every queue operator (fast-check, ${runs} runs each)`, () => {
-  for (const c of CASES) {
+  for (const c of OPERATORS) {
     it(`${c.name}: conservation, capacity, demand, order, nothing left after the end`, () => {
       fc.assert(
         fc.property(fc.integer({ min: 1, max: 6 }), fc.array(stepArb, { maxLength: 40 }), (capacity, steps) =>

@@ -29,7 +29,7 @@ import {
 } from '../../src/index.js';
 import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
 import { circuitBreak } from '../../src/operators/circuitBreak.js';
-import { Clock } from './cases.js';
+import { Clock } from '../contract/registry.js';
 
 const fuzzRuns = ((): number => {
   const n = Number(process.env['FUZZ_RUNS']);

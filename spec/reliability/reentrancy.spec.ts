@@ -16,8 +16,8 @@
 import { Observable, Subject, range } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Demand, QueueMetrics, bufferBounded, pull } from '../../src/index.js';
-import { CASES, Clock, DEEP, DEMAND_CASES } from './cases.js';
-import type { Case } from './cases.js';
+import { OPERATORS, Clock, DEEP, DEMAND_OPERATORS } from '../contract/registry.js';
+import type { RegisteredOperator } from '../contract/registry.js';
 
 const N = 1_000_000;
 /** The shapes beyond the issue's (straight-through, feedback, the three-stage drain) run 10^5 in CI, 10^6 when DEEP. */
@@ -54,12 +54,18 @@ function consume<T extends number>(
   };
 }
 
-function build(c: Case, capacity: number, demand: Demand | undefined, onDropped: () => void, clock: Clock) {
+function build(
+  c: RegisteredOperator,
+  capacity: number,
+  demand: Demand | undefined,
+  onDropped: () => void,
+  clock: Clock,
+) {
   return c.build<number>({ capacity, demand, onDrop: onDropped, metrics: new QueueMetrics(), scheduler: clock });
 }
 
 describe('re-entrant request(1) inside next, 10^6 values', () => {
-  for (const c of DEMAND_CASES) {
+  for (const c of DEMAND_OPERATORS) {
     it(`${c.name}: 10^6 queued values drained one credit at a time from inside next`, () => {
       const clock = new Clock();
       const demand = new Demand();
@@ -91,7 +97,7 @@ describe('re-entrant request(1) inside next, 10^6 values', () => {
     });
   }
 
-  for (const c of CASES.filter((x) => x.demand || x.name.endsWith('shape'))) {
+  for (const c of OPERATORS.filter((x) => x.demand || x.name.endsWith('shape'))) {
     it(`${c.name}: the consumer feeds the next value into the source from inside next, ${M} times`, () => {
       const clock = new Clock();
       const demand = c.demand ? new Demand() : undefined;

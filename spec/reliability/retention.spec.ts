@@ -14,8 +14,8 @@ import { Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Demand, QueueMetrics } from '../../src/index.js';
-import { CASES, Clock, DEEP } from './cases.js';
-import type { Case } from './cases.js';
+import { OPERATORS, Clock, DEEP } from '../contract/registry.js';
+import type { RegisteredOperator } from '../contract/registry.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -29,7 +29,7 @@ const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(res
 
 /** Builds, fills and ends a pipeline; returns what a caller would still hold, plus WeakRefs to every value sent. */
 function fill(
-  c: Case,
+  c: RegisteredOperator,
   end: 'complete' | 'error' | 'unsubscribe',
 ): { refs: WeakRef<Token>[]; held: unknown[]; subscription: Subscription } {
   const clock = new Clock();
@@ -70,7 +70,7 @@ describe('no value retained after the end (WeakRef + forced GC)', () => {
     expect(ref.deref()).toBeUndefined();
   });
 
-  for (const c of CASES) {
+  for (const c of OPERATORS) {
     for (const end of ['complete', 'error', 'unsubscribe'] as const) {
       it(`${c.name} after ${end}: every value sent is collectable`, async () => {
         for (let round = 0; round < rounds; round++) {

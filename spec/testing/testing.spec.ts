@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Observable, asyncScheduler, filter, map, of, pipe } from 'rxjs';
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker, bufferBounded, dropOnFull, throttleTokenBucket } from 'rxjs-backpressure';
@@ -253,6 +254,42 @@ describe('checkLaws', () => {
           source.pipe(map((n) => (ctx.onDrop({ value: n, reason: 'overflow', at: 0 }), n))),
       ),
     ).rejects.toThrow(/checkLaws: conservation: 1 emitted after it was already dropped/);
+  });
+
+  it('fails an operator that completes twice, and one whose timer reschedules itself without time moving', async () => {
+    const twice = (source: Observable<number>) =>
+      new Observable<number>((subscriber) =>
+        source.subscribe({
+          next: (value) => subscriber.next(value),
+          error: (e: unknown) => subscriber.error(e),
+          complete: () => {
+            subscriber.complete();
+            subscriber.complete();
+          },
+        }),
+      );
+    await expect(checkLaws(() => twice)).rejects.toThrow(
+      /checkLaws: nothing after the end: complete after the stream complete/,
+    );
+    const spinning = (scheduler: SchedulerLike) => (source: Observable<number>) =>
+      new Observable<number>((subscriber) => {
+        subscriber.add(
+          scheduler.schedule(function (this: SchedulerAction<unknown>) {
+            this.schedule(undefined, 0);
+          }, 0),
+        );
+        return source.subscribe(subscriber);
+      });
+    await expect(checkLaws((ctx) => spinning(ctx.scheduler))).rejects.toThrow(/checkLaws: runaway scheduler/);
+  });
+
+  it('makes values with options.value, which must not repeat', async () => {
+    const seen: string[] = [];
+    await checkLaws(() => map((job: string) => (seen.push(job), job)), { value: (n) => `job-${n}`, runs: 20 });
+    expect(seen.every((job) => /^job-\d+$/.test(job))).toBe(true);
+    await expect(checkLaws(() => map((x: string) => x), { value: () => 'same' })).rejects.toThrow(
+      'checkLaws: value(2) repeats an earlier value',
+    );
   });
 
   it('replays a run from its seed, and refuses what is not an operator factory', async () => {

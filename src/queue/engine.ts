@@ -134,7 +134,7 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
     this.age =
       spec.maxAge === undefined
         ? undefined
-        : new AgeTimer(spec.maxAge, this.clock, spec.scheduler, () => this.expireOldest());
+        : new AgeTimer(spec.maxAge, this.clock, spec.scheduler, (due) => this.expireOldest(due));
     this.codel = spec.codel === undefined ? undefined : new Codel(spec.codel);
     this.timed =
       spec.recorder !== undefined || spec.control !== undefined || this.age !== undefined || this.codel !== undefined;
@@ -272,10 +272,11 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
   }
 
   /** The maxAge timer fired: drop every value that has reached maxAge, oldest first, then wait for the next. */
-  private expireOldest(): void {
+  private expireOldest(due: number): void {
     const { store } = this;
     const age = this.age!;
-    const now = this.clock.now();
+    const read = this.clock.now();
+    const now = read > due ? read : due;
     while (store.size > 0 && !this.over) {
       if (!age.expired(store.oldestTime()!, now)) break;
       const value = this.spec.priority ? (store as PriorityStore<T>).shiftOldest() : store.shift();

@@ -83,16 +83,20 @@ export class AgeTimer {
     private readonly maxAge: number,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerLike,
-    private readonly expire: () => void,
+    /**
+     * The timer fired for a value due at `due`: at least that much time has passed (a timer measures waits, the wall
+     * clock may have stepped back meanwhile), so `max(clock.now(), due)` is the time to judge ages by.
+     */
+    private readonly expire: (due: number) => void,
   ) {}
 
   /** Arms the timer for a queue whose oldest value arrived at `oldest`, unless it is already armed. */
   arm(oldest: number | undefined): void {
     if (this.action !== undefined || oldest === undefined) return;
-    const delay = oldest + this.maxAge - this.clock.now();
-    this.action = scheduleAfter(this.scheduler, delay, () => {
+    const due = oldest + this.maxAge;
+    this.action = scheduleAfter(this.scheduler, due - this.clock.now(), () => {
       this.action = undefined;
-      this.expire();
+      this.expire(due);
     });
   }
 

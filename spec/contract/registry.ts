@@ -1,6 +1,8 @@
 /**
- * The operators under test in spec/reliability, described once so every suite (laws, re-entrancy, fuzzing, throwing
- * callbacks, retention, soak) covers the same list. Adding a queue operator to the library means adding it here.
+ * The one registry of the library's operators under test, described once so every suite covers the same list: the
+ * contract suite (spec/contract/contract.spec.ts: never, empty, values, errors, unsubscription, plumbing) and the
+ * reliability suites (laws, re-entrancy, fuzzing, throwing callbacks, retention, soak). Adding an operator to the
+ * library means registering it here.
  */
 import { interval } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
@@ -32,7 +34,7 @@ export interface Wiring<T> {
   scheduler: SchedulerLike;
 }
 
-export interface Case {
+export interface RegisteredOperator {
   name: string;
   /** True if the operator takes `demand` (and so obeys request(n)). */
   demand: boolean;
@@ -67,7 +69,11 @@ const queueWiring = <T>(w: Wiring<T>) => ({
   ...(w.demand === undefined ? {} : { demand: w.demand }),
 });
 
-const queue = (name: string, reasons: readonly DropReason[], build: Case['build']): Case => ({
+const queue = (
+  name: string,
+  reasons: readonly DropReason[],
+  build: RegisteredOperator['build'],
+): RegisteredOperator => ({
   name,
   demand: true,
   metrics: true,
@@ -78,7 +84,7 @@ const queue = (name: string, reasons: readonly DropReason[], build: Case['build'
 });
 
 /** Every queue operator of the library, with each overflow policy and mode as its own subject. */
-export const CASES: readonly Case[] = [
+export const OPERATORS: readonly RegisteredOperator[] = [
   queue('bufferBounded', [], (w) => bufferBounded(queueWiring(w))),
   ...(['drop-incoming', 'drop-oldest', 'drop-newest', 'drop-buffer'] as const).map((overflow) =>
     queue(`dropOnFull ${overflow}`, [overflow === 'drop-incoming' ? 'overflow' : 'evicted'], (w) =>
@@ -107,7 +113,7 @@ export const CASES: readonly Case[] = [
       });
     }),
   ),
-  ...(['shape', 'drop', 'error'] as const).map((mode): Case => ({
+  ...(['shape', 'drop', 'error'] as const).map((mode): RegisteredOperator => ({
     name: `throttleTokenBucket ${mode}`,
     demand: false,
     metrics: false,
@@ -139,7 +145,7 @@ export const CASES: readonly Case[] = [
 ];
 
 /** Only the operators that obey request(n). */
-export const DEMAND_CASES = CASES.filter((s) => s.demand);
+export const DEMAND_OPERATORS = OPERATORS.filter((s) => s.demand);
 
 /** Runs per property: env PROPERTY_RUNS, else `fallback`. */
 export function propertyRuns(fallback: number): number {
