@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Subject, asyncScheduler, throttleTime } from 'rxjs';
+import { Subject, animationFrames, asyncScheduler, map, take, throttleTime } from 'rxjs';
 import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { drain, dropOnFull, latestPerFrame, throttleTokenBucket } from 'rxjs-backpressure';
@@ -138,6 +138,39 @@ describe('docs/ui-throttling.md: the diagrams', () => {
       expectObservable(results).toBe(lane(d, 'results'));
       expectObservable(drops.values$).toBe(lane(d, 'dropped'));
     });
+  });
+});
+
+describe('docs/ui-throttling.md: frame pacing from the parts', () => {
+  it('a capacity-1 drop-oldest queue and a drain that draws, then waits for the next frame', () => {
+    expect(guide).toContain("dropOnFull({ capacity: 1, overflow: 'drop-oldest' }),\n    drain((position) => {");
+    const drawn: [number, string][] = [];
+    const scheduler = testScheduler();
+    scheduler.run(({ animate, cold, expectObservable }) => {
+      // a is drawn at once (the drain is idle), then the drain waits for the frame at 6: c (which replaced b) is drawn
+      // then, e (which replaced d) at the frame at 13; the drain completes at the frame after e's draw, 20
+      animate('           ------x------x------x');
+      const moves = cold('-a-b-c---d-e|');
+      const drops = dropLane<string>();
+      const paced = moves.pipe(
+        dropOnFull({ capacity: 1, overflow: 'drop-oldest', onDrop: drops }),
+        drain((position: string) => {
+          drawn.push([scheduler.now(), position]);
+          return animationFrames().pipe(
+            take(1),
+            map(() => position),
+          );
+        }),
+      );
+      expectObservable(paced).toBe('------a------c------(e|)');
+      expectObservable(drops.values$).toBe('-----b-----d');
+    });
+    // drawn at once when idle (a), then once per frame (c at 6, e at 13): at most one draw per frame, the last drawn
+    expect(drawn).toEqual([
+      [1, 'a'],
+      [6, 'c'],
+      [13, 'e'],
+    ]);
   });
 });
 
