@@ -70,9 +70,12 @@ mark('lanes', LANES.map((lane) => lane.name).join(','));
 
 /** A row of the table per lane (and one for what was sent): its cells, by source. */
 const cells = new Map<string, Record<Source, { value: HTMLElement; draws: HTMLElement }>>();
-for (const { name, label } of [{ name: 'sent', label: 'sent (every value)' }, ...LANES]) {
+for (const { name, label, colour } of [{ name: 'sent', label: 'sent (every value)', colour: '#222' }, ...LANES]) {
   const row = final.tBodies[0]!.insertRow();
-  row.insertCell().textContent = label;
+  const first = row.insertCell();
+  const swatch = first.appendChild(document.createElement('span'));
+  swatch.style.cssText = `display: inline-block; width: 10px; height: 10px; margin-right: 6px; background: ${colour}`;
+  first.append(label);
   const cell = (): HTMLElement => {
     const td = row.insertCell();
     td.textContent = '-';
