@@ -1,4 +1,11 @@
 export { CircuitBreaker } from './breaker/CircuitBreaker.js';
+export { BoundedSubject } from './bridges/BoundedSubject.js';
+export type { BoundedSubjectOptions, BoundedSubjectOverflow, OfferResult } from './bridges/BoundedSubject.js';
+export type { BridgeOptions, BridgeOverflow } from './bridges/options.js';
+export { toAsyncIterable } from './bridges/toAsyncIterable.js';
+export { toReadableStream } from './bridges/toReadableStream.js';
+export { writeTo } from './bridges/writeTo.js';
+export type { WritableLike, WriteToOptions } from './bridges/writeTo.js';
 export type {
   CircuitBreakerOptions,
   CircuitBreakerSnapshot,

@@ -1,46 +1,51 @@
 /**
- * An HTTP server that stays responsive under overload: a bounded priority queue in front of a fixed pool of workers,
- * answering `503 Service Unavailable` with `Retry-After` instead of queueing without bound.
+ * An HTTP server that stays responsive under overload and never leaves a request unanswered: a `BoundedSubject` in
+ * front of a fixed pool of workers (`drain`), answering `503 Service Unavailable` with `Retry-After` instead of
+ * queueing without bound, `500` for a job that fails, and `503` (never silence) once the pipeline has died.
  *
  *   npm run example:http -- --port 3000 [--capacity 100] [--workers 8] [--naive]
  *   curl -i 'http://127.0.0.1:3000/job?ms=50' -H 'x-priority: paid'
+ *   curl -i 'http://127.0.0.1:3000/job?ms=50&fail=1'        (a job whose handler throws: 500, the server goes on)
  *   npx autocannon -c 50 -R 2000 -d 10 'http://127.0.0.1:3000/job?ms=50'
  *   curl http://127.0.0.1:3000/metrics
  *
  * Routes (GET, on 127.0.0.1 only):
- * - `/job?ms=M`: M ms of simulated work (a timer), 0 <= M <= 60000; priority from the `x-priority` header:
- *   `health` > `paid` > `batch` (missing or unknown: `batch`)
- * - `/health`: a health check with no work of its own, through the same queue at priority `health` (so it reports
- *   whether the queue moves)
+ * - `/job?ms=M`: M ms of simulated work (a timer), 0 <= M <= 60000; `&fail=1` makes the job's handler throw after its
+ *   work; `&crash=1` makes its answer hit a bug in the code after the workers, which kills the pipeline (to show
+ *   what a dead pipeline answers). Priority from the `x-priority` header: `health`, `paid`, `batch` (missing or
+ *   unknown: `batch`)
+ * - `/health`: a health check with no work of its own, through the same queue (so it reports whether the queue moves)
  * - `/metrics`: the queue's QueueMetrics in the Prometheus text format; `/stats`: this server's counters as JSON
  *
  * Every request is answered exactly once:
- * - Admission: while the queue is at least 80% full (`shedAt`), `batch` requests get 503 at the door and never enter
- *   the queue; the last 20% is headroom for `paid` and `health`.
- * - The queue is `shedByPriority`: when it is full, an arrival evicts the oldest queued request of a lower priority, and
- *   that request gets the 503; with nothing lower queued, the arrival itself gets the 503 (onDrop, reasons `evicted` and
- *   `overflow`). On shutdown, queued requests get a 503 too (reason `cancelled`).
+ * - At the door: while the queue is at least 80% full (`shedAt`), `batch` requests get 503 and are never offered; the
+ *   last 20% is headroom for `paid` and `health`.
+ * - `requests.offer(job)` answers at once: `'delivered'` (a worker took it) or `'queued'`; `'dropped'` (the queue is
+ *   full): 503; `'closed'` (the pipeline has died or is shutting down): 503. The handler answers from that result.
+ * - The workers are `drain(work, { concurrency: workers, onError: 'continue' })`, linked to the BoundedSubject: a job
+ *   is handed over only when a worker is free, so at most `workers` run and at most `capacity` wait, with no Demand
+ *   written by hand. A job whose handler throws is reported `'failed'` to the drain's `onDrop` and answered 500; the
+ *   worker takes the next job: one failing job costs one 500, not the server.
+ * - A pipeline that dies anyway (a bug after the workers): the jobs it held are reported `'cancelled'` (queued ones by
+ *   the BoundedSubject, running ones by the drain) and answered 503, the job that hit the bug 500, and every later
+ *   request 503 from `offer()`'s `'closed'`. Nothing waits forever.
  * - `Retry-After` (whole seconds, at least 1) is the time the queue needs to drain: depth / throughput, the throughput
  *   estimated from the measured work time of recent requests and the number of workers.
- * - The workers are `demand.drain(work, { concurrency: workers })`: the queue hands over a request only when a worker is
- *   free, so at most `workers` requests run and at most `capacity` wait.
- * - A client that disconnects while its request is queued keeps its slot until a worker reaches it; the worker then skips
- *   it without doing the work (counted as `abandoned`), so a disconnect costs no worker time. (The queue has no
- *   remove-by-identity: removing from the middle would cost O(n) and the slot is released soon enough.) A client that
- *   disconnects while its request runs lets the work finish; the answer is not written.
+ * - A client that disconnects while queued keeps its slot until a worker reaches it; the worker then skips it without
+ *   doing the work (counted as `abandoned` and `skipped`).
  *
- * `--naive` queues without bound instead (`mergeMap(work, workers)`): every request is accepted and answered 200 in
- * the end, but under overload the wait grows for as long as the overload lasts, and so does memory.
+ * `--naive` pushes into a plain `Subject` nobody bounds instead (`mergeMap(work, workers)`): every request is accepted
+ * and answered in the end, but under overload the wait grows for as long as the overload lasts, and so does memory.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
-import { EMPTY, Subject, defer, map, mergeMap, timer } from 'rxjs';
+import { EMPTY, Subject, catchError, defer, map, mergeMap, tap, timer } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
-import { Demand, QueueMetrics, shedByPriority } from 'rxjs-backpressure';
-import type { DropReason } from 'rxjs-backpressure';
+import { BoundedSubject, QueueMetrics, drain } from 'rxjs-backpressure';
+import type { DropReason, Dropped } from 'rxjs-backpressure';
 import { registerQueueMetrics } from 'rxjs-backpressure/prometheus';
 import { LatencyRecorder } from './latency.js';
 
@@ -48,7 +53,6 @@ import { LatencyRecorder } from './latency.js';
 export type Tier = 'health' | 'paid' | 'batch';
 
 export const TIERS: readonly Tier[] = ['health', 'paid', 'batch'];
-const RANK: Record<Tier, number> = { health: 2, paid: 1, batch: 0 };
 
 export interface HttpServerOptions {
   /** Port on 127.0.0.1; 0 picks a free one. Default 3000. */
@@ -59,13 +63,13 @@ export interface HttpServerOptions {
   workers?: number;
   /** Fill ratio (0..1] at which batch requests are turned away at the door. Default 0.8. */
   shedAt?: number;
-  /** Queue without bound (`mergeMap(work, workers)`) instead, for comparison. Default false. */
+  /** Push into a Subject nobody bounds (`mergeMap(work, workers)`) instead, for comparison. Default false. */
   naive?: boolean;
   /** Print the URL. Default false. */
   log?: boolean;
 }
 
-/** Per traffic class: requests answered 200, turned away at the door, shed from the queue. */
+/** Per traffic class: requests answered 200, turned away at the door, refused or dropped by the queue. */
 export interface TierStats {
   ok: number;
   rejected: number;
@@ -76,14 +80,18 @@ export interface TierStats {
 export interface HttpServerStats {
   /** Job and health requests received. */
   received: number;
-  /** Requests that entered the queue (not turned away at the door). */
+  /** Requests the queue took (`offer()` answered 'delivered' or 'queued'). */
   accepted: number;
   /** Answered 200 after their work. */
   ok: number;
+  /** Answered 500: the job's handler failed (or its answer hit the bug that killed the pipeline). */
+  failed: number;
   /** Answered 503 at the door (queue at least `shedAt` full). */
   rejected: number;
-  /** Answered 503 after entering the queue (evicted by a more important request, overflow, or shutdown). */
+  /** Answered 503 by the queue: `offer()` said 'dropped', or a queued or running job was dropped later. */
   shed: number;
+  /** Answered 503 because `offer()` said 'closed': the pipeline had died or was shutting down. */
+  closed: number;
   /** Client gone before its answer. */
   abandoned: number;
   /** Skipped by a worker because the client was gone (part of `abandoned`). */
@@ -91,9 +99,9 @@ export interface HttpServerStats {
   /** Requests waiting for a worker now, and the most there ever were. */
   waiting: number;
   peakWaiting: number;
-  /** The most values the library's queue held (QueueMetrics depth after each arrival); 0 in naive mode. */
+  /** The most values the library's queue held (`requests.size` after each offer); 0 in naive mode. */
   peakDepth: number;
-  /** Requests accepted and not yet answered, shed or abandoned. */
+  /** Requests accepted and not yet answered or abandoned. */
   open: number;
   byTier: Record<Tier, TierStats>;
   /** Arrival to 200, of accepted requests. */
@@ -106,6 +114,8 @@ export interface HttpServer {
   stats: HttpServerStats;
   /** The queue's metrics (all zero in naive mode, where there is no bounded queue). */
   metrics: QueueMetrics;
+  /** The error the pipeline died with, if it has. */
+  readonly died: unknown;
   /** Stops the pipeline (queued requests get 503) and the server; idempotent. */
   close(): Promise<void>;
 }
@@ -116,9 +126,19 @@ type JobState = { kind: 'waiting' } | { kind: 'working'; since: number } | { kin
 interface Job {
   tier: Tier;
   ms: number;
+  /** Its handler throws after the work (a failing job). */
+  fail: boolean;
+  /** Its answer hits a bug after the workers (kills the pipeline). */
+  crash: boolean;
   arrived: number;
   response: ServerResponse;
   state: JobState;
+}
+
+/** A job's result, as the code after the workers writes it. */
+interface Outcome {
+  job: Job;
+  body: { tier: Tier; ms: number; crash?: bigint };
 }
 
 export async function startServer(options: HttpServerOptions = {}): Promise<HttpServer> {
@@ -132,8 +152,10 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
     received: 0,
     accepted: 0,
     ok: 0,
+    failed: 0,
     rejected: 0,
     shed: 0,
+    closed: 0,
     abandoned: 0,
     skipped: 0,
     waiting: 0,
@@ -147,8 +169,11 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
     },
     latency: new LatencyRecorder(),
   };
+  /** Jobs accepted and not yet answered: what a dying pipeline must still answer. */
+  const openJobs = new Set<Job>();
   /** Mean measured work time in ms (exponentially weighted), for the throughput estimate behind Retry-After. */
   let meanWorkMs: number | undefined;
+  let died: unknown;
 
   const metrics = new QueueMetrics();
   const registry = new Registry();
@@ -156,7 +181,7 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
 
   const retryAfterSeconds = (): number => {
     const perSecond = (workers * 1000) / Math.max(meanWorkMs ?? 1000, 1);
-    const depth = naive ? stats.waiting : metrics.depth;
+    const depth = naive ? stats.waiting : requests.size;
     return Math.max(1, Math.ceil(depth / perSecond));
   };
 
@@ -166,15 +191,18 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
     response.end(`busy (${reason}): retry after ${seconds} s\n`);
   };
 
+  /** Moves a job to an end state once; false if it had one already (answered, or its client gone). */
   const settle = (job: Job, state: JobState): boolean => {
     const was = job.state.kind;
     if (was === 'answered' || was === 'gone') return false;
     if (was === 'waiting') stats.waiting--;
     job.state = state;
     stats.open--;
+    openJobs.delete(job);
     return true;
   };
 
+  /** A job the queue or a worker let go of: 503. */
   const shed = (job: Job, reason: DropReason): void => {
     if (!settle(job, { kind: 'answered' })) return;
     stats.shed++;
@@ -182,69 +210,132 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
     unavailable(job.response, reason);
   };
 
-  const work = (job: Job): Observable<Job> =>
+  const fail = (job: Job, error: unknown): void => {
+    if (!settle(job, { kind: 'answered' })) return;
+    stats.failed++;
+    job.response.writeHead(500, { 'Content-Type': 'text/plain' });
+    job.response.end(`job failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  };
+
+  const work = (job: Job): Observable<Outcome> =>
     defer(() => {
       if (job.state.kind !== 'waiting') {
         stats.skipped++;
-        return EMPTY; // the client left while queued: no work, the worker's credit comes back at once
+        return EMPTY; // the client left while queued: no work, the worker takes the next job at once
       }
       stats.waiting--;
       job.state = { kind: 'working', since: performance.now() };
-      return timer(job.ms).pipe(map(() => job));
+      return timer(job.ms).pipe(
+        map((): Outcome => {
+          if (job.fail) throw new Error('the handler threw');
+          return { job, body: job.crash ? { tier: job.tier, ms: job.ms, crash: 1n } : { tier: job.tier, ms: job.ms } };
+        }),
+      );
     });
 
-  const done = (job: Job): void => {
+  /** The job whose answer is being written (the one to blame if writing it kills the pipeline). */
+  let answering: Job | undefined;
+  /** Writes the 200. A body it cannot serialize (`crash=1`: a BigInt) throws here, after the workers. */
+  const respond = ({ job, body }: Outcome): void => {
     const { state } = job;
     if (state.kind === 'working') {
       const took = performance.now() - state.since;
       meanWorkMs = meanWorkMs === undefined ? took : meanWorkMs * 0.8 + took * 0.2;
     }
-    if (!settle(job, { kind: 'answered' })) return;
+    if (job.state.kind === 'answered' || job.state.kind === 'gone') return;
+    answering = job;
+    const text = JSON.stringify(body) + '\n'; // the bug: throws for a BigInt
+    answering = undefined;
+    settle(job, { kind: 'answered' });
     stats.ok++;
     stats.byTier[job.tier].ok++;
     stats.latency.record(performance.now() - job.arrived);
     job.response.writeHead(200, { 'Content-Type': 'application/json' });
-    job.response.end(JSON.stringify({ tier: job.tier, ms: job.ms }) + '\n');
+    job.response.end(text);
   };
 
-  const requests = new Subject<Job>();
-  const demand = new Demand();
+  /** The job being offered: offer() answers it itself, so onDrop leaves it alone. */
+  let offering: Job | undefined;
+  const requests = new BoundedSubject<Job>({
+    capacity,
+    metrics,
+    // queued jobs the queue lets go of later: 'cancelled' when the pipeline dies or the server stops
+    onDrop: ({ value, reason }) => {
+      if (value !== offering) shed(value, reason);
+    },
+  });
+  const naiveRequests = new Subject<Job>();
+
   const pipeline: Subscription = (
     naive
-      ? requests.pipe(mergeMap(work, workers))
-      : requests.pipe(
-          shedByPriority<Job>({
-            capacity,
-            priority: (job) => RANK[job.tier],
-            demand,
-            metrics,
-            onDrop: ({ value, reason }) => shed(value, reason),
-          }),
-          demand.drain(work, { concurrency: workers }),
+      ? naiveRequests.pipe(
+          mergeMap(
+            (job) =>
+              work(job).pipe(
+                catchError((error: unknown) => {
+                  fail(job, error);
+                  return EMPTY;
+                }),
+              ),
+            workers,
+          ),
         )
-  ).subscribe({
-    next: done,
-    error: (error: unknown) => console.error('http-server pipeline failed', error),
-  });
+      : requests.pipe(
+          drain(work, {
+            concurrency: workers,
+            onError: 'continue',
+            // 'failed': the handler threw (500); 'cancelled': running when the pipeline died or the server stopped
+            onDrop: ({ value, reason, error }: Dropped<Job>) =>
+              reason === 'failed' ? fail(value, error) : shed(value, reason),
+          }),
+        )
+  )
+    .pipe(tap(respond))
+    .subscribe({
+      error: (error: unknown) => {
+        died = error;
+        console.error('http-server: the pipeline died; every request is answered 503 from now on:', error);
+        if (answering !== undefined) fail(answering, error); // the job whose answer hit the bug: 500
+        // the teardown that follows this call answers the jobs the pipeline held (503); anything left, a 500
+        queueMicrotask(() => {
+          for (const job of [...openJobs]) fail(job, error);
+        });
+      },
+    });
 
-  const admit = (tier: Tier, ms: number, response: ServerResponse): void => {
+  const admit = (tier: Tier, job: Omit<Job, 'tier' | 'arrived' | 'state'>): void => {
     stats.received++;
-    if (!naive && tier === 'batch' && metrics.depth >= doorClosesAt) {
+    const depth = naive ? 0 : requests.size;
+    if (!naive && tier === 'batch' && depth >= doorClosesAt && !requests.closed) {
       stats.rejected++;
       stats.byTier.batch.rejected++;
-      unavailable(response, 'queue over capacity');
+      unavailable(job.response, 'queue over 80% full');
       return;
     }
-    const job: Job = { tier, ms, arrived: performance.now(), response, state: { kind: 'waiting' } };
-    response.once('close', () => {
-      if (settle(job, { kind: 'gone' })) stats.abandoned++;
+    const entry: Job = { ...job, tier, arrived: performance.now(), state: { kind: 'waiting' } };
+    entry.response.once('close', () => {
+      if (settle(entry, { kind: 'gone' })) stats.abandoned++;
     });
-    stats.accepted++;
     stats.open++;
     stats.waiting++;
-    requests.next(job);
+    openJobs.add(entry);
+    if (naive) {
+      stats.accepted++;
+      naiveRequests.next(entry);
+    } else {
+      offering = entry;
+      const answer = requests.offer(entry);
+      offering = undefined;
+      if (answer === 'dropped') shed(entry, 'overflow');
+      else if (answer === 'closed') {
+        if (settle(entry, { kind: 'answered' })) {
+          stats.closed++;
+          unavailable(entry.response, 'the pipeline is down');
+        }
+      } else stats.accepted++;
+    }
     stats.peakWaiting = Math.max(stats.peakWaiting, stats.waiting);
-    stats.peakDepth = Math.max(stats.peakDepth, metrics.depth);
+    stats.peakDepth = Math.max(stats.peakDepth, naive ? 0 : requests.size);
   };
 
   const route = (request: IncomingMessage, response: ServerResponse): void => {
@@ -259,9 +350,11 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
         response.end('ms must be an integer from 0 to 60000\n');
         return;
       }
-      admit(tierOf(request.headers['x-priority']), ms, response);
+      const fail = url.searchParams.get('fail') === '1';
+      const crash = url.searchParams.get('crash') === '1';
+      admit(tierOf(request.headers['x-priority']), { ms, fail, crash, response });
     } else if (url.pathname === '/health') {
-      admit('health', 0, response);
+      admit('health', { ms: 0, fail: false, crash: false, response });
     } else if (url.pathname === '/metrics') {
       registry.metrics().then(
         (text) => {
@@ -277,7 +370,15 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
       const { latency, ...counters } = stats;
       response.writeHead(200, { 'Content-Type': 'application/json' });
       response.end(
-        JSON.stringify({ ...counters, naive, capacity, workers, p99Ms: latency.percentile(0.99), maxMs: latency.max }),
+        JSON.stringify({
+          ...counters,
+          naive,
+          capacity,
+          workers,
+          alive: died === undefined,
+          p99Ms: latency.percentile(0.99),
+          maxMs: latency.max,
+        }),
       );
     } else {
       response.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -295,7 +396,7 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
   let stopping: Promise<void> | undefined;
   const close = (): Promise<void> => {
     stopping ??= new Promise<void>((resolve) => {
-      pipeline.unsubscribe(); // queued requests are shed with reason 'cancelled' (503)
+      pipeline.unsubscribe(); // queued and running requests are dropped with reason 'cancelled' (503)
       registration.unregister();
       server.close(() => resolve());
       server.closeAllConnections();
@@ -303,10 +404,18 @@ export async function startServer(options: HttpServerOptions = {}): Promise<Http
     return stopping;
   };
   if (log) {
-    const mode = naive ? 'naive: unbounded queue' : `queue ${capacity}, 503 for batch at ${doorClosesAt}`;
+    const mode = naive ? 'naive: a Subject nobody bounds' : `queue ${capacity}, 503 for batch at ${doorClosesAt}`;
     console.log(`listening on ${url} (${workers} workers, ${mode}); try ${url}/job?ms=50`);
   }
-  return { url, stats, metrics, close };
+  return {
+    url,
+    stats,
+    metrics,
+    get died() {
+      return died;
+    },
+    close,
+  };
 }
 
 function tierOf(header: string | string[] | undefined): Tier {

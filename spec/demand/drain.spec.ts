@@ -1,5 +1,7 @@
 import {
+  Observable,
   Subject,
+  Subscription,
   defer,
   delay,
   distinctUntilChanged,
@@ -192,6 +194,38 @@ describe('drain', () => {
         // and are dropped in the same call; the generator then ends.
         expectObservable(output).toBe('-1-2|', { 1: 1, 2: 2 });
         expectObservable(drops.reasons$).toBe('----(ab)', { a: '3:rate', b: '4:rate' });
+      });
+    });
+
+    it('an operator that unsubscribes its source before forwarding the value (as rxjs 8 take does)', () => {
+      // rxjs 8's take(n) unsubscribes upstream, then forwards the n-th value: the value in transit still pays for
+      // its credit, and is not taken for a second value of the same emission.
+      const takeUnsubscribingFirst =
+        (count: number) =>
+        <T>(source: Observable<T>): Observable<T> =>
+          new Observable<T>((subscriber) => {
+            let seen = 0;
+            const upstream = new Subscription();
+            upstream.add(
+              source.subscribe({
+                next: (value) => {
+                  if (++seen < count) return subscriber.next(value);
+                  upstream.unsubscribe();
+                  subscriber.next(value);
+                  subscriber.complete();
+                },
+                error: (e) => subscriber.error(e),
+                complete: () => subscriber.complete(),
+              }),
+            );
+            return upstream;
+          });
+      testScheduler().run(({ cold, expectObservable }) => {
+        const output = pull(['a', 'b', 'c', 'd']).pipe(
+          takeUnsubscribingFirst(2),
+          drain((x: string) => cold('-x|', { x })),
+        );
+        expectObservable(output).toBe('-a-b|'); // take completed at 2; b's project ends at 4
       });
     });
 

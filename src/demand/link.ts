@@ -120,11 +120,8 @@ export function release(link: Link, wake: () => void): void {
   link.claimed = false;
   link.released = true;
   link.wake = undefined;
-  if (link.pending) {
-    // the value in transit will not arrive: its credit goes back, for the next producer
-    link.pending = false;
-    if (link.credit !== Infinity) link.credit++;
-  }
+  // A value in transit is not forgotten: an operator may unsubscribe its source and then forward the value (rxjs 8's
+  // take), and if it never arrives its emission gives the credit back when it returns.
 }
 
 /** Sends `complete` / `error` with the released link on offer, so a synchronous resubscription links again. */
@@ -155,7 +152,10 @@ export function grant(link: Link, n: number): void {
  */
 export function emit<T>(link: Link, destination: Subscriber<T>, value: T): void {
   if (link.credit !== Infinity) link.credit--;
-  const outer = link.emitting;
+  // Emissions nest when a resubscription inside one emits (retry after an inner error): each has its own pending
+  // mark, saved and restored around it, so a value arriving pays the innermost one.
+  const outerEmitting = link.emitting;
+  const outerPending = link.pending;
   const offered = context.current;
   link.emitting = true;
   link.pending = true;
@@ -164,10 +164,13 @@ export function emit<T>(link: Link, destination: Subscriber<T>, value: T): void 
     destination.next(value);
   } finally {
     context.current = offered;
-    link.emitting = outer;
-    if (link.pending) {
-      link.pending = false;
-      if (link.credit !== Infinity) link.credit++;
+    const swallowed = link.pending;
+    link.pending = outerPending;
+    link.emitting = outerEmitting;
+    if (swallowed && link.credit !== Infinity) {
+      link.credit++;
+      // the producer that holds the link now may be another one (resubscribed during this emission), waiting
+      link.wake?.();
     }
   }
 }

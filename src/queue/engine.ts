@@ -28,6 +28,29 @@ import { RingBuffer } from './RingBuffer.js';
 export type Overflow =
   'error' | 'drop-incoming' | 'drop-oldest' | 'drop-newest' | 'drop-buffer' | 'evict-lower-priority';
 
+/**
+ * What became of one arrival, as {@link QueueInlet.arrive} answers it: `'delivered'` emitted at once (against
+ * credit), `'queued'` held in the queue (possibly after evicting another value), `'dropped'` reported to `onDrop`.
+ */
+export type Admission = 'delivered' | 'queued' | 'dropped';
+
+/**
+ * A queue run fed by hand instead of by a source Observable (BoundedSubject): the producer calls `arrive` and learns at
+ * once what became of the value. It links, takes credit and emits exactly as a piped queue operator does.
+ */
+export interface QueueInlet<T> {
+  arrive(value: T): Admission;
+  /** Errors the stream: queued values are reported `'error'`. */
+  fail(error: unknown): void;
+  /** No more values: the queued ones still go out as credit arrives, then the stream completes. */
+  upstreamComplete(): void;
+  /** The subscriber left: queued values are reported `'cancelled'`. */
+  teardown(): void;
+  readonly size: number;
+  /** The run has ended (completed, errored, cancelled): nothing more is emitted. */
+  readonly over: boolean;
+}
+
 /** A live queue, as seen by a capacity controller (adaptiveBuffer). */
 export interface QueueHandle {
   readonly size: number;
@@ -38,6 +61,16 @@ export interface QueueHandle {
   oldestTime(): number | undefined;
   /** Errors the stream (a controller's callback threw): queued values are dropped with reason 'error'. */
   fail(error: unknown): void;
+}
+
+/**
+ * Opens one queue run for `destination` with no source: the caller feeds it through the returned inlet. Call it inside
+ * the subscribe function, so the run claims the link of a consumer being subscribed (a drain), as a piped queue does.
+ */
+export function openQueue<T>(spec: QueueSpec<T>, destination: Subscriber<T>): QueueInlet<T> {
+  const run = new QueueRun(spec, destination);
+  run.start(undefined);
+  return run;
 }
 
 /** Per-subscription capacity controller. */
@@ -100,7 +133,7 @@ export function boundedQueue<T>(spec: QueueSpec<T>): MonoTypeOperatorFunction<T>
     });
 }
 
-class QueueRun<T> extends Ledger<T> implements QueueHandle {
+class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T> {
   /** Credit from below: the consumer's link (claimed), or this run's own (from `demand`, or unbounded). */
   private readonly credit: Link;
   /** `credit` is a consumer's link: emissions are attributed to it, and swallowed ones give their credit back. */
@@ -155,7 +188,8 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
     return t === undefined ? undefined : this.clock.toScheduler(t);
   }
 
-  start(source: Observable<T>): void {
+  /** Starts the run: credit, then the source (none for a run fed by hand through {@link QueueInlet}). */
+  start(source: Observable<T> | undefined): void {
     const { spec } = this;
     this.recorder?.capacity(this.capacity);
     this.recorder?.watch(this);
@@ -170,6 +204,7 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
     }
     if (this.over) return;
     if (spec.control) this.controller = spec.control(this);
+    if (source === undefined) return;
     const upstream = new SourceSubscriber<T>(this.destination, {
       next: (value) => this.arrive(value),
       error: (error) => this.fail(error),
@@ -184,22 +219,22 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
     }
   }
 
-  private arrive(value: T): void {
+  arrive(value: T): Admission {
     this.recorder?.received();
     const up = this.up;
     if (up !== undefined && up.claimed) arrive(up);
     if (this.over) {
       this.late(value);
-      return;
+      return 'dropped';
     }
     const { spec } = this;
     let rank = 0;
     if (spec.priority) {
       const result = this.call(spec.priority, value, value);
-      if (result === FAILED) return;
+      if (result === FAILED) return 'dropped';
       if (typeof result !== 'number' || !Number.isFinite(result)) {
         this.reject('priority', 'a finite number', result, value);
-        return;
+        return 'dropped';
       }
       rank = result;
     }
@@ -207,21 +242,25 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
       const size = this.store.size;
       if (size < this.capacity && this.dropsEarly(value, size)) {
         this.giveBack();
-        return;
+        return 'dropped';
       }
       if (this.over) {
         // values the earlyDrop function pushed back into the source ended the stream meanwhile
         this.late(value);
-        return;
+        return 'dropped';
       }
     }
+    let admission: Admission = 'dropped';
     if (this.store.size === 0 && this.credit.credit > 0 && !this.emitting) {
+      admission = 'delivered';
       this.emitNow(value);
     } else if (this.admits(value, rank)) {
+      admission = 'queued';
       this.enqueue(value, rank);
       if (this.credit.credit > 0) this.emitQueued();
     }
     this.giveBack();
+    return admission;
   }
 
   /**
@@ -398,7 +437,7 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle {
     else if (this.up !== undefined && this.up.claimed) grant(this.up, n);
   }
 
-  private upstreamComplete(): void {
+  upstreamComplete(): void {
     this.state = 'closing';
     if (this.store.size === 0) this.finish();
     else if (this.credit.credit > 0) this.emitQueued();
