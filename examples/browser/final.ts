@@ -4,6 +4,8 @@
  *
  * - `'drop'`: `throttleTokenBucket({ ...BUCKET, mode: 'drop' })`. A quick gesture empties the bucket, and every move
  *   after that is dropped until a token is due: the last one too, so the drawing stays where the gesture began.
+ * - `'latest'`: `throttleTokenBucket({ ...BUCKET, mode: 'latest' })`, the same bucket: a move it cannot pay for is
+ *   held, replacing the one held before, and drawn when a token is due; the last one always.
  * - `'frame'`: `latestPerFrame()`, the frame-paced renderer: the newest value once per animation frame, the last one
  *   always.
  *
@@ -41,6 +43,12 @@ const LANES: readonly Lane[] = [
     label: "throttleTokenBucket 'drop'",
     colour: '#d1453b',
     operator: (onDrop) => throttleTokenBucket({ ...BUCKET, mode: 'drop', onDrop }),
+  },
+  {
+    name: 'latest',
+    label: "throttleTokenBucket 'latest'",
+    colour: '#2a9d4b',
+    operator: (onDrop) => throttleTokenBucket({ ...BUCKET, mode: 'latest', onDrop }),
   },
   {
     name: 'frame',

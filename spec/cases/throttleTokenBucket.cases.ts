@@ -53,4 +53,34 @@ export const throttleTokenBucketCases: MarbleCase[] = [
       return { output, drops: drops.values };
     },
   },
+  {
+    // Latest mode keeps the last value it cannot pay for: a spends the one token at 1; b is held at 2 and replaced by
+    // c at 3 (b dropped, reason 'rate'); c goes out at 5, when the next token falls due. d is held at 7, e replaces it
+    // at 8 and goes out at 9; the source completes at 10 with nothing held. The final value always goes out.
+    id: 'throttleTokenBucket-latest',
+    title: 'Latest mode keeps the last value of a burst and sends it when a token is due',
+    operator: 'throttleTokenBucket',
+    call: "throttleTokenBucket({ rate: 1, per: 4, burst: 1, mode: 'latest' })",
+    lanes: {
+      source: '-abc---de-|',
+      output: '-a---c---e|',
+      drops: '---b----d',
+    },
+    captions: { drops: "reason 'rate'" },
+    subscription: '^---------!',
+    build: (h) => {
+      const drops = h.drops();
+      const output = h.source().pipe(
+        throttleTokenBucket({
+          rate: 1,
+          per: 4,
+          burst: 1,
+          mode: 'latest',
+          onDrop: drops.onDrop,
+          scheduler: h.scheduler,
+        }),
+      );
+      return { output, drops: drops.values };
+    },
+  },
 ];

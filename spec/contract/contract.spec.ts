@@ -156,7 +156,7 @@ describe('the registry', () => {
     for (const name of ['bufferBounded', 'dropOnFull', 'shedByPriority', 'adaptiveBuffer', 'throttleTokenBucket']) {
       expect(names).toContain(name);
     }
-    expect(OPERATORS.filter((c) => c.name.startsWith('throttleTokenBucket'))).toHaveLength(3);
+    expect(OPERATORS.filter((c) => c.name.startsWith('throttleTokenBucket'))).toHaveLength(4);
   });
 
   it('the contract can fail: an operator that buffers without bound and never completes breaks it', () => {

@@ -113,13 +113,13 @@ export const OPERATORS: readonly RegisteredOperator[] = [
       });
     }),
   ),
-  ...(['shape', 'drop', 'error'] as const).map((mode): RegisteredOperator => ({
+  ...(['shape', 'drop', 'error', 'latest'] as const).map((mode): RegisteredOperator => ({
     name: `throttleTokenBucket ${mode}`,
     demand: false,
-    metrics: false,
+    metrics: true,
     order: 'fifo',
-    reasons: mode === 'shape' ? ['overflow', 'expired'] : mode === 'drop' ? ['rate'] : [],
-    bound: (capacity) => (mode === 'shape' ? capacity : 0),
+    reasons: mode === 'shape' ? ['overflow', 'expired'] : mode === 'error' ? [] : ['rate'],
+    bound: (capacity) => (mode === 'shape' ? capacity : mode === 'latest' ? 1 : 0),
     build: (w) =>
       throttleTokenBucket({
         rate: 1,
@@ -128,6 +128,7 @@ export const OPERATORS: readonly RegisteredOperator[] = [
         mode,
         capacity: w.capacity,
         onDrop: w.onDrop,
+        metrics: w.metrics,
         scheduler: w.scheduler,
         ...(mode === 'shape' ? { maxWait: 7 } : {}),
       }),

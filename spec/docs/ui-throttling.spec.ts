@@ -249,3 +249,48 @@ describe('docs/ui-throttling.md: 5 s of pointer moves at 200/s, measured', () =>
     expect(m.lastAt - LAST_SENT).toBeLessThanOrEqual(50);
   });
 });
+
+describe("docs/ui-throttling.md: mode 'latest'", () => {
+  it("pointer moves sent at a rate: 'latest' sends the last one", () => {
+    const d: Diagram = {
+      input: [['moves', '-abc------d-ef---|']],
+      call: "throttleTokenBucket({ rate: 1, per: 4, burst: 1, mode: 'latest' })",
+      output: [
+        ['sent', '-a---c----d---f--|', 'f, the last, is sent'],
+        ['replaced', '---b---------e', "reason 'rate'"],
+      ],
+    };
+    inGuide(d);
+    testScheduler().run(({ cold, expectObservable }) => {
+      const drops = dropLane<string>();
+      const sent = cold(lane(d, 'moves')).pipe(
+        throttleTokenBucket({ rate: 1, per: 4, burst: 1, mode: 'latest', onDrop: drops }),
+      );
+      expectObservable(sent).toBe(lane(d, 'sent'));
+      expectObservable(drops.reasons$).toBe(lane(d, 'replaced'), { b: 'b:rate', e: 'e:rate' });
+    });
+  });
+
+  it("scroll offsets checked at a rate: 'latest' checks the final one", () => {
+    const d: Diagram = {
+      input: [['offsets', '-12-3-----4-5|']],
+      call: "throttleTokenBucket({ rate: 1, per: 4, burst: 1, mode: 'latest' })",
+      output: [['checked', '-1---3----4---(5|)', '5, the final offset, is checked']],
+    };
+    inGuide(d);
+    testScheduler().run(({ cold, expectObservable }) => {
+      const checked = cold(lane(d, 'offsets')).pipe(throttleTokenBucket({ rate: 1, per: 4, burst: 1, mode: 'latest' }));
+      expectObservable(checked).toBe(lane(d, 'checked'));
+    });
+  });
+
+  it("5 s of moves at 200/s: 'latest' draws 105, the last 5 ms after it was sent", () => {
+    const m = measure(() => throttleTokenBucket({ rate: 20, burst: 5, mode: 'latest' }));
+    // The burst (moves 0-4), then, each time a token falls due (1 + 50 n ms, n = 1..100), the newest move held: 100
+    // more. The last move (4996 ms) is held until the 100th, at 5001 ms.
+    expect(m.drawn).toBe(5 + 100);
+    expect(m.last).toBe(MOVES - 1);
+    expect(m.lastAt - LAST_SENT).toBe(5);
+    expect(guide).toMatch(/mode: 'latest' \}\)` \| 105 \| the last, 5 ms later/);
+  });
+});

@@ -209,7 +209,7 @@ const GESTURE = 200;
 const GAP_MS = 4;
 const WHEEL_PX = 15;
 /** The pipelines that must draw the last value sent, and the one that must lose it. */
-const KEEPS_LAST = ['frame'];
+const KEEPS_LAST = ['latest', 'frame'];
 const LOSES_LAST = 'drop';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { isRateLimitExceededError } from '../../src/errors.js';
 import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
 import type { ThrottleTokenBucketOptions } from '../../src/operators/throttleTokenBucket.js';
-import { memoryTokenBucketStore } from '../../src/operators/tokenBucket.js';
-import type { TokenBucketStore, TokenGrant, TokenRequest } from '../../src/operators/tokenBucket.js';
+import { memoryTokenBucketStore, tokenBucketStore } from '../../src/rate/store.js';
+import type { TokenBucketStore, TokenGrant, TokenRequest } from '../../src/rate/protocol.js';
 import type { Dropped } from '../../src/types.js';
 import { dropLane } from 'rxjs-backpressure/testing';
 import { testScheduler } from '../helpers/marbles.js';
@@ -15,12 +15,12 @@ function later(inner: TokenBucketStore): { store: TokenBucketStore; asked: Token
   const asked: TokenRequest[] = [];
   return {
     asked,
-    store: {
+    store: tokenBucketStore({
       take: (request) => {
         asked.push(request);
         return Promise.resolve().then(() => inner.take(request));
       },
-    },
+    }),
   };
 }
 
@@ -190,7 +190,7 @@ describe('throttleTokenBucket with a store', () => {
     });
 
     it('errors the stream when the store rejects or throws, reporting held values', async () => {
-      const failing: TokenBucketStore = { take: () => Promise.reject(new Error('store down')) };
+      const failing: TokenBucketStore = tokenBucketStore({ take: () => Promise.reject(new Error('store down')) });
       const drops: string[] = [];
       const onDrop = (d: Dropped<number>): number => drops.push(`${d.value}:${d.reason}`);
       const rejected = await collect(
@@ -200,24 +200,28 @@ describe('throttleTokenBucket with a store', () => {
       expect((rejected.error as Error).message).toBe('store down');
       expect(drops).toEqual(['1:error', '2:error']);
 
-      const throwing: TokenBucketStore = {
+      const throwing: TokenBucketStore = tokenBucketStore({
         take: () => {
           throw new Error('take threw');
         },
-      };
+      });
       const thrown = await collect(of(1).pipe(throttleTokenBucket({ rate: 1, store: throwing, scheduler: frozen })));
       expect((thrown.error as Error).message).toBe('take threw');
     });
 
     it('errors the stream on an answer that is not a grant', async () => {
-      const odd: TokenBucketStore = { take: () => Promise.resolve({ ok: true } as unknown as TokenGrant) };
+      const odd: TokenBucketStore = tokenBucketStore({
+        take: () => Promise.resolve({ ok: true } as unknown as TokenGrant),
+      });
       const result = await collect(of(1).pipe(throttleTokenBucket({ rate: 1, store: odd, scheduler: frozen })));
       expect(result.error).toBeInstanceOf(TypeError);
     });
 
     it('ignores an answer that arrives after unsubscribe', async () => {
       let answer!: (grant: TokenGrant) => void;
-      const store: TokenBucketStore = { take: () => new Promise<TokenGrant>((resolve) => (answer = resolve)) };
+      const store: TokenBucketStore = tokenBucketStore({
+        take: () => new Promise<TokenGrant>((resolve) => (answer = resolve)),
+      });
       const seen: number[] = [];
       const drops: string[] = [];
       const subscription = of(1)
@@ -328,7 +332,9 @@ describe('throttleTokenBucket and memoryTokenBucketStore: rounding and odd answe
       for (const asynchronous of [false, true]) {
         const drops: string[] = [];
         const seen: unknown[] = [];
-        const store = { take: () => (asynchronous ? Promise.resolve(answer) : answer) } as unknown as TokenBucketStore;
+        const store = tokenBucketStore({
+          take: () => (asynchronous ? Promise.resolve(answer) : answer),
+        } as unknown as TokenBucketStore);
         of('a', 'b')
           .pipe(throttleTokenBucket({ rate: 1, store, onDrop: (d) => drops.push(`${d.value}:${d.reason}`) }))
           .subscribe({ next: (v) => seen.push(v), error: (e: unknown) => seen.push(e) });

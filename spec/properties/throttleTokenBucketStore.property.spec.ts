@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
-import { memoryTokenBucketStore } from '../../src/operators/tokenBucket.js';
+import { memoryTokenBucketStore } from '../../src/rate/store.js';
 import { testScheduler } from '../helpers/marbles.js';
 
 const runs = Number(process.env['PROPERTY_RUNS'] ?? 300);

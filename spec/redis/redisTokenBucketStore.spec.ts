@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
-import type { TokenRequest } from '../../src/operators/tokenBucket.js';
+import type { TokenRequest } from '../../src/rate/protocol.js';
 import { redisTokenBucketStore } from '../../src/redis/index.js';
 import type { StoreErrorPolicy } from '../../src/redis/index.js';
 import { requireBinary } from '../helpers/binaries.js';
@@ -214,6 +214,46 @@ describe.skipIf(REDIS_SERVER === undefined)('redisTokenBucketStore (integration:
       await redis.script('FLUSH');
       expect(await store.take(request)).toEqual({ granted: true });
       expect(Number(await redis.hget('it:flush', 'level'))).toBeLessThan(3.1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("keeps one bucket per key under its prefix (throttleTokenBucket's key option)", async () => {
+    const redis = new Redis({ host: '127.0.0.1', port: server.port });
+    try {
+      const store = redisTokenBucketStore(redis, { key: 'it:tenant' });
+      const drops: string[] = [];
+      // burst 2 per tenant, one token a minute: acme's flood takes acme's two tokens and no one else's
+      const values = ['acme-1', 'acme-2', 'acme-3', 'acme-4', 'initech-1', 'acme-5', 'initech-2', 'initech-3'];
+      const emitted = await lastValueFrom(
+        from(values).pipe(
+          throttleTokenBucket({
+            rate: 1,
+            per: 60_000,
+            burst: 2,
+            mode: 'drop',
+            key: (v) => v.split('-')[0]!,
+            store,
+            onDrop: (d) => drops.push(d.value),
+          }),
+          toArray(),
+        ),
+      );
+      // each key asks in its own line, so the lines interleave: compare as sets, and each key's order
+      expect([...emitted].sort()).toEqual(['acme-1', 'acme-2', 'initech-1', 'initech-2']);
+      expect([...drops].sort()).toEqual(['acme-3', 'acme-4', 'acme-5', 'initech-3']);
+      expect(emitted.filter((v) => v.startsWith('acme'))).toEqual(['acme-1', 'acme-2']);
+      expect((await redis.keys('it:tenant*')).sort()).toEqual(['it:tenant:acme', 'it:tenant:initech']);
+      expect(Number(await redis.hget('it:tenant:acme', 'level'))).toBeLessThan(0.01);
+      // a second subscription (another process, in production) shares the tenants' buckets
+      const again = await lastValueFrom(
+        from(['initech-4', 'globex-1']).pipe(
+          throttleTokenBucket({ rate: 1, per: 60_000, burst: 2, mode: 'drop', key: (v) => v.split('-')[0]!, store }),
+          toArray(),
+        ),
+      );
+      expect(again).toEqual(['globex-1']);
     } finally {
       redis.disconnect();
     }

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { asyncScheduler, interval, takeUntil, timer } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { throttleTokenBucket } from '../../src/operators/throttleTokenBucket.js';
+import { tokenBucketStore } from '../../src/rate/store.js';
 import { redisTokenBucketStore } from '../../src/redis/index.js';
 import type { TokenBucketStore } from '../../src/redis/index.js';
 
@@ -51,14 +52,16 @@ process.once('message', () => {
     ? redisTokenBucketStore(redis, { key: config.key, onStoreError: 'fail-closed', timeout: 2000 })
     : undefined;
   const grants: [number, number][] = [];
-  const store: TokenBucketStore | undefined = shared && {
-    take: async (request) => {
-      const sent = Date.now();
-      const grant = await shared.take(request);
-      if (grant.granted) grants.push([sent, Date.now()]);
-      return grant;
-    },
-  };
+  const store: TokenBucketStore | undefined =
+    shared &&
+    tokenBucketStore({
+      take: async (request) => {
+        const sent = Date.now();
+        const grant = await shared.take(request);
+        if (grant.granted) grants.push([sent, Date.now()]);
+        return grant;
+      },
+    });
   const times: number[] = [];
   let offered = 0;
   let dropped = 0;

@@ -5,6 +5,7 @@ import { oneOf, positiveInteger, settings, withDefault } from '../internal/optio
 import type { Schema } from '../internal/options.js';
 import type { QueueRecorder } from '../metrics/port.js';
 import { openQueue } from '../queue/engine.js';
+import { DROP_POLICIES } from '../queue/overflow.js';
 import type { QueueInlet, QueueSpec } from '../queue/engine.js';
 import { QUEUE_SCHEMA } from '../queue/options.js';
 import type { QueueOptions } from '../queue/options.js';
@@ -101,6 +102,7 @@ type Consumer<T> =
 export class BoundedSubject<T> extends Observable<T> {
   /** Most values queued while the subscriber has no credit. */
   readonly capacity: number;
+  private readonly overflow: BoundedSubjectOverflow;
   private readonly spec: QueueSpec<T>;
   private readonly report: ((drop: Dropped<T>) => void) | undefined;
   private input: Input = { kind: 'open' };
@@ -116,10 +118,11 @@ export class BoundedSubject<T> extends Observable<T> {
     super((subscriber) => self.subject!.attach(subscriber));
     self.subject = this;
     this.capacity = capacity;
+    this.overflow = overflow;
     this.spec = {
       operator: 'BoundedSubject',
       capacity,
-      overflow,
+      overflow: DROP_POLICIES[overflow],
       demand,
       onDrop: onDrop as QueueSpec<T>['onDrop'],
       recorder: metrics,
@@ -185,7 +188,7 @@ export class BoundedSubject<T> extends Observable<T> {
       early.push(value);
       return 'queued';
     }
-    switch (this.spec.overflow) {
+    switch (this.overflow) {
       case 'drop-oldest':
         this.reportDrop(early.shift(), 'evicted', true);
         break;

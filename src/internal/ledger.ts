@@ -50,7 +50,7 @@ export abstract class Ledger<T, R = T> {
   private failure: unknown = undefined;
 
   protected constructor(
-    protected readonly operator: string,
+    readonly operator: string,
     protected readonly destination: Subscriber<R>,
     onDrop: DropHandler<T> | undefined,
     protected readonly scheduler: SchedulerLike,

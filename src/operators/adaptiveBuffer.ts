@@ -13,6 +13,8 @@ import {
 import type { Check, Schema } from '../internal/options.js';
 import { adaptiveCapacity } from '../queue/adaptive.js';
 import { boundedQueue } from '../queue/engine.js';
+import { EXPIRY } from '../queue/expiry.js';
+import { DROP_POLICIES } from '../queue/overflow.js';
 import { AGING_SCHEMA, QUEUE_SCHEMA } from '../queue/options.js';
 import type { AgingOptions, QueueOptions } from '../queue/options.js';
 
@@ -132,7 +134,8 @@ export function adaptiveBuffer<T>(options: AdaptiveBufferOptions<T>): MonoTypeOp
   return boundedQueue<T>({
     operator,
     capacity: initialCapacity,
-    overflow: o.overflow,
+    overflow: DROP_POLICIES[o.overflow],
+    expiry: EXPIRY,
     demand: o.demand,
     onDrop: o.onDrop,
     scheduler: o.scheduler,

@@ -3,6 +3,7 @@ import type { Demand } from '../demand/Demand.js';
 import { positiveInteger, settings } from '../internal/options.js';
 import type { Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
+import { errorWhenFull } from '../queue/overflow.js';
 import { QUEUE_SCHEMA, upstreamCheck } from '../queue/options.js';
 import type { QueueOptions } from '../queue/options.js';
 
@@ -59,7 +60,7 @@ export interface BufferBoundedOptions<T> extends QueueOptions<T> {
  */
 export function bufferBounded<T>(options: BufferBoundedOptions<T>): MonoTypeOperatorFunction<T> {
   const { metrics, ...rest } = settings('bufferBounded', BUFFER_BOUNDED, options);
-  return boundedQueue<T>({ operator: 'bufferBounded', overflow: 'error', ...rest, recorder: metrics });
+  return boundedQueue<T>({ operator: 'bufferBounded', overflow: errorWhenFull, ...rest, recorder: metrics });
 }
 
 const BUFFER_BOUNDED = {

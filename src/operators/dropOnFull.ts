@@ -2,6 +2,8 @@ import type { MonoTypeOperatorFunction } from 'rxjs';
 import { fail, fn, oneOf, positiveInteger, probability, settings, withDefault } from '../internal/options.js';
 import type { Check, Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
+import { EXPIRY } from '../queue/expiry.js';
+import { DROP_POLICIES } from '../queue/overflow.js';
 import { AGING_SCHEMA, QUEUE_SCHEMA } from '../queue/options.js';
 import type { AgingOptions, QueueOptions } from '../queue/options.js';
 
@@ -74,8 +76,14 @@ export interface DropOnFullOptions<T> extends QueueOptions<T>, AgingOptions {
  * @see {@link shedByPriority} dropping by importance
  */
 export function dropOnFull<T>(options: DropOnFullOptions<T>): MonoTypeOperatorFunction<T> {
-  const { metrics, ...rest } = settings('dropOnFull', DROP_ON_FULL, options);
-  return boundedQueue<T>({ operator: 'dropOnFull', ...rest, recorder: metrics });
+  const { metrics, overflow, ...rest } = settings('dropOnFull', DROP_ON_FULL, options);
+  return boundedQueue<T>({
+    operator: 'dropOnFull',
+    ...rest,
+    overflow: DROP_POLICIES[overflow],
+    expiry: EXPIRY,
+    recorder: metrics,
+  });
 }
 
 /** A probability (the same for every arrival), or a function of fill; undefined for 0. */

@@ -2,6 +2,8 @@ import type { MonoTypeOperatorFunction } from 'rxjs';
 import { fn, positiveInteger, settings } from '../internal/options.js';
 import type { Schema } from '../internal/options.js';
 import { boundedQueue } from '../queue/engine.js';
+import { EXPIRY } from '../queue/expiry.js';
+import { evictLowerPriority } from '../queue/overflow.js';
 import { PriorityStore } from '../queue/PriorityStore.js';
 import { AGING_SCHEMA, QUEUE_SCHEMA } from '../queue/options.js';
 import type { AgingOptions, QueueOptions } from '../queue/options.js';
@@ -56,7 +58,8 @@ export function shedByPriority<T>(options: ShedByPriorityOptions<T>): MonoTypeOp
   const { metrics, priority, ...rest } = settings('shedByPriority', SHED_BY_PRIORITY, options);
   return boundedQueue<T>({
     operator: 'shedByPriority',
-    overflow: 'evict-lower-priority',
+    overflow: evictLowerPriority,
+    expiry: EXPIRY,
     priority: priority as (value: T) => number,
     priorityStore: (timed) => new PriorityStore<T>(timed),
     ...rest,

@@ -3,7 +3,6 @@ import type { MonoTypeOperatorFunction, SchedulerLike, Subscriber, Subscription 
 import type { Demand } from '../demand/Demand.js';
 import { arrive, claim, createLink, emit, grant, offer } from '../demand/link.js';
 import type { Link } from '../demand/link.js';
-import { BufferOverflowError } from '../errors.js';
 import { Clock } from '../internal/clock.js';
 import { subscribeCredits } from '../internal/credit.js';
 import { FAILED, Ledger } from '../internal/ledger.js';
@@ -11,22 +10,9 @@ import { SourceSubscriber } from '../internal/subscriber.js';
 import type { QueueRecorder } from '../metrics/port.js';
 import type { DemandInput, DropHandler } from '../types.js';
 import type { PriorityStore } from './PriorityStore.js';
-import { AgeTimer, Codel } from './expiry.js';
-import type { CodelSettings } from './expiry.js';
+import type { AgeTimer, Codel, CodelSettings } from './expiry.js';
+import type { OverflowPolicy, Room } from './overflow.js';
 import { RingBuffer } from './RingBuffer.js';
-
-/**
- * What happens to an arrival that finds the queue full.
- *
- * - `'error'`: the stream errors with BufferOverflowError; the arrival and everything queued are dropped as `'error'`
- * - `'drop-incoming'`: the arrival is dropped (`'overflow'`)
- * - `'drop-oldest'` / `'drop-newest'`: the head / tail of the queue is evicted (`'evicted'`), the arrival is queued
- * - `'drop-buffer'`: everything queued is evicted (`'evicted'`), the arrival is queued
- * - `'evict-lower-priority'`: the oldest value of the lowest priority strictly below the arrival's is evicted; if there
- *   is none the arrival is dropped (`'overflow'`)
- */
-export type Overflow =
-  'error' | 'drop-incoming' | 'drop-oldest' | 'drop-newest' | 'drop-buffer' | 'evict-lower-priority';
 
 /**
  * What became of one arrival, as {@link QueueInlet.arrive} answers it: `'delivered'` emitted at once (against
@@ -86,7 +72,8 @@ export interface QueueController {
 export interface QueueSpec<T> {
   operator: string;
   capacity: number;
-  overflow: Overflow;
+  /** What an arrival at a full queue does (queue/overflow.ts: the operator passes only the policy it uses). */
+  overflow: OverflowPolicy;
   /** Probability of dropping an arrival while the queue is not full, given fill = queued / capacity. */
   earlyDrop?: ((fill: number) => number) | undefined;
   random?: (() => number) | undefined;
@@ -106,6 +93,8 @@ export interface QueueSpec<T> {
   maxAge?: number | undefined;
   /** The CoDel discipline: drop from the head (`'expired'`) while the wait stays above target (see expiry.ts). */
   codel?: CodelSettings | undefined;
+  /** The expiry strategies (queue/expiry.ts), passed by the operators that offer maxAge and codel. */
+  expiry?: { AgeTimer: typeof AgeTimer; Codel: typeof Codel } | undefined;
 }
 
 type Store<T> = RingBuffer<T> | PriorityStore<T>;
@@ -133,7 +122,7 @@ export function boundedQueue<T>(spec: QueueSpec<T>): MonoTypeOperatorFunction<T>
     });
 }
 
-class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T> {
+class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T>, Room<T> {
   /** Credit from below: the consumer's link (claimed), or this run's own (from `demand`, or unbounded). */
   private readonly credit: Link;
   /** `credit` is a consumer's link: emissions are attributed to it, and swallowed ones give their credit back. */
@@ -142,7 +131,7 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T> {
   private up: Link | undefined;
   /** Inside the emit loop (or a direct delivery): re-entrant calls leave the work to it. */
   private emitting = false;
-  private readonly store: Store<T>;
+  readonly store: Store<T>;
   private readonly timed: boolean;
   private demandSubscription: Subscription | undefined;
   private controller: QueueController | undefined;
@@ -164,11 +153,12 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T> {
     if (link === undefined) this.credit.wake = this.wake;
     this.down = link;
     this.clock = new Clock(spec.scheduler);
+    const { expiry } = spec;
     this.age =
-      spec.maxAge === undefined
+      spec.maxAge === undefined || expiry === undefined
         ? undefined
-        : new AgeTimer(spec.maxAge, this.clock, spec.scheduler, (due) => this.expireOldest(due));
-    this.codel = spec.codel === undefined ? undefined : new Codel(spec.codel);
+        : new expiry.AgeTimer(spec.maxAge, this.clock, spec.scheduler, (due) => this.expireOldest(due));
+    this.codel = spec.codel === undefined || expiry === undefined ? undefined : new expiry.Codel(spec.codel);
     this.timed =
       spec.recorder !== undefined || spec.control !== undefined || this.age !== undefined || this.codel !== undefined;
     this.store = spec.priority && spec.priorityStore ? spec.priorityStore(this.timed) : new RingBuffer<T>(this.timed);
@@ -275,7 +265,7 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T> {
     const credit = this.credit.credit;
     const bound = this.capacity + (credit < this.capacity ? credit : this.capacity);
     const size = this.store.size;
-    return size < bound || this.makeRoom(value, rank, size, bound);
+    return size < bound || this.spec.overflow<T>(this, value, rank, size, bound);
   }
 
   /** Emits one value against the credit from below. */
@@ -327,50 +317,17 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T> {
     if (this.state === 'closing' && store.size === 0) this.finish();
   }
 
-  /** Makes room for an arrival at a full queue. True if the arrival may now be queued. */
-  private makeRoom(value: T, rank: number, size: number, bound: number): boolean {
-    const { overflow } = this.spec;
-    if (overflow === 'error') {
-      this.fail(
-        new BufferOverflowError(
-          `${this.operator}: buffer overflow, ${size} values already queued (capacity ${this.capacity})`,
-          this.capacity,
-        ),
-        value,
-      );
-      return false;
-    }
-    // Over the bound (adaptiveBuffer shrank it, or onDrop pushed values into room just made), nothing queued is
-    // dropped: the queue only stops admitting.
-    if (overflow === 'drop-incoming' || size > bound) {
-      this.drop(value, 'overflow', false);
-      return false;
-    }
-    const store = this.store;
-    switch (overflow) {
-      case 'drop-oldest':
-        this.drop(store.shift(), 'evicted', true);
-        break;
-      case 'drop-newest':
-        this.drop(store.pop(), 'evicted', true);
-        break;
-      case 'drop-buffer':
-        while (store.size > 0 && !this.over) this.drop(store.shift(), 'evicted', true);
-        break;
-      case 'evict-lower-priority': {
-        const lowest = (store as PriorityStore<T>).lowest();
-        if (lowest === undefined || lowest >= rank) {
-          this.drop(value, 'overflow', false);
-          return false;
-        }
-        this.drop((store as PriorityStore<T>).shiftLowest(), 'evicted', true);
-        break;
-      }
-    }
-    if (!this.over) return true;
-    // onDrop threw on an evicted value and errored the stream: the arrival was never queued, so it is dropped too.
-    this.late(value);
-    return false;
+  // Room, for the overflow policy: reports of a refused arrival and of an evicted queued value.
+  refuse(value: T): void {
+    this.drop(value, 'overflow', false);
+  }
+
+  evict(value: T): void {
+    this.drop(value, 'evicted', true);
+  }
+
+  override late(value: T): void {
+    super.late(value);
   }
 
   /** Consults earlyDrop for an arrival at a queue that is not full. True if the arrival was dropped (or failed). */

@@ -110,3 +110,6 @@ export class AgeTimer {
     this.action = undefined;
   }
 }
+
+/** The expiry strategies, as the operators that offer `maxAge` and `codel` hand them to the engine. */
+export const EXPIRY = { AgeTimer, Codel };

@@ -8,8 +8,9 @@
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { Cluster, Redis } from 'ioredis';
-import { memoryTokenBucketStore } from '../operators/tokenBucket.js';
-import type { TokenBucketStore, TokenGrant, TokenRequest } from '../operators/tokenBucket.js';
+import type { TokenBucketStore, TokenGrant, TokenRequest } from '../rate/protocol.js';
+import { describe } from '../internal/format.js';
+import { memoryTokenBucketStore, tokenBucketStore } from '../rate/store.js';
 import {
   callback,
   checkOptions,
@@ -35,7 +36,10 @@ const POLICIES = ['fail-open', 'fail-closed', 'local'] as const;
 
 /** Options of {@link redisTokenBucketStore}. */
 export interface RedisTokenBucketStoreOptions {
-  /** The Redis key of the bucket (a hash of `level` and `at`); every store with the same key shares one bucket. */
+  /**
+   * The Redis key of the bucket (a hash of `level` and `at`); every store with the same key shares one bucket. With
+   * throttleTokenBucket's `key` option, the prefix of one bucket per key: `${key}:${request.key}`.
+   */
   key: string;
   /** What to answer when Redis errors or does not answer within `timeout`. Default `'local'`. */
   onStoreError?: StoreErrorPolicy | undefined;
@@ -93,12 +97,16 @@ const GRANTED: TokenGrant = { granted: true };
  * A token bucket on a Redis server, shared by every process whose `throttleTokenBucket` uses a store with the same
  * `key`: each acquisition is one atomic Lua script that refills by the Redis server's clock (`TIME`), so clients with
  * skewed clocks still share one limit, and the key expires once the bucket would be full again (idle buckets cost
- * no memory). The bucket's rate, period and burst come from the operator's options.
+ * no memory). The bucket's rate, period and burst come from the operator's options. With the operator's `key`
+ * option, `key` is the prefix of one bucket per key: `${key}:${request.key}`.
  *
  * When Redis errors or does not answer within `timeout` ms, `onStoreError` decides (default `'local'`: fall back to a
- * bucket in this process's memory with the same rate and burst, and go back to Redis on the next value). With ioredis'
- * default offline queue, a request made while the client reconnects waits for `timeout`; create the client with
- * `enableOfflineQueue: false` to fall back at once.
+ * bucket in this process's memory with the same rate and burst, and go back to Redis on the next value). Two things to
+ * know about an outage: with ioredis' default offline queue, a request made while the client reconnects waits for
+ * `timeout`, so the `'local'` fallback passes about one value per `timeout` (values ask one at a time per key); create
+ * the client with `enableOfflineQueue: false` to fall back at once. And requests that timed out while Redis was paused
+ * still run when it resumes, and spend the burst: the fallback answered the value, but the command already sent is not
+ * taken back.
  *
  * ```
  * process A: -a-b-------c-|        each: throttleTokenBucket({ rate: 1, per: 8, burst: 2, mode: 'drop', store })
@@ -158,13 +166,14 @@ export function redisTokenBucketStore(redis: Redis | Cluster, options: RedisToke
   };
   const run = async (request: TokenRequest): Promise<TokenGrant> => {
     const args = [request.tokens, request.rate, request.per, request.burst];
+    const bucket = request.key === undefined ? key : `${key}:${request.key}`;
     let reply: unknown;
     try {
-      reply = await client.evalsha(await load(), 1, key, ...args);
+      reply = await client.evalsha(await load(), 1, bucket, ...args);
     } catch (error) {
       if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
       sha = undefined; // the server lost its script cache (restart, SCRIPT FLUSH)
-      reply = await client.evalsha(await load(), 1, key, ...args);
+      reply = await client.evalsha(await load(), 1, bucket, ...args);
     }
     return grantOf(reply);
   };
@@ -176,7 +185,7 @@ export function redisTokenBucketStore(redis: Redis | Cluster, options: RedisToke
     return { granted: false, retryAfter: (Math.max(Math.min(tokens, burst), Math.min(1, burst)) * per) / rate };
   };
 
-  return {
+  return tokenBucketStore({
     take(request: TokenRequest): Promise<TokenGrant> {
       return new Promise<TokenGrant>((resolve, reject) => {
         let settled = false;
@@ -200,7 +209,7 @@ export function redisTokenBucketStore(redis: Redis | Cluster, options: RedisToke
         );
       });
     },
-  };
+  });
 }
 
 function grantOf(reply: unknown): TokenGrant {
@@ -210,7 +219,7 @@ function grantOf(reply: unknown): TokenGrant {
     const ms = Number(retryAfter);
     if (granted === 0 && ms >= 0) return { granted: false, retryAfter: ms };
   }
-  throw new TypeError(`${name}: unexpected reply from the token bucket script: ${JSON.stringify(reply)}`);
+  throw new TypeError(`${name}: unexpected reply from the token bucket script: ${describe(reply)}`);
 }
 
-export type { TokenBucketStore, TokenGrant, TokenRequest } from '../operators/tokenBucket.js';
+export type { TokenBucketStore, TokenGrant, TokenRequest } from '../rate/protocol.js';
