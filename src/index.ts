@@ -47,6 +47,8 @@ export type { BufferBoundedOptions } from './operators/bufferBounded.js';
 export { circuitBreak } from './operators/circuitBreak.js';
 export { dropOnFull } from './operators/dropOnFull.js';
 export type { DropOnFullOptions, DropOverflow } from './operators/dropOnFull.js';
+export { latestPerFrame } from './operators/latestPerFrame.js';
+export type { LatestPerFrameOptions } from './operators/latestPerFrame.js';
 export { retryAfter } from './operators/retryAfter.js';
 export type { RetryAfterAttempt, RetryAfterOptions } from './operators/retryAfter.js';
 export { shedByPriority } from './operators/shedByPriority.js';

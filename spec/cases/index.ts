@@ -3,6 +3,7 @@ import { bufferBoundedCases } from './bufferBounded.cases.js';
 import { circuitBreakCases } from './circuitBreak.cases.js';
 import { drainCases } from './drain.cases.js';
 import { dropOnFullCases } from './dropOnFull.cases.js';
+import { latestPerFrameCases } from './latestPerFrame.cases.js';
 import { pullCases } from './pull.cases.js';
 import { shedByPriorityCases } from './shedByPriority.cases.js';
 import { throttleTokenBucketCases } from './throttleTokenBucket.cases.js';
@@ -18,6 +19,7 @@ export const MARBLE_CASES: readonly MarbleCase[] = [
   ...dropOnFullCases,
   ...shedByPriorityCases,
   ...throttleTokenBucketCases,
+  ...latestPerFrameCases,
   ...circuitBreakCases,
   ...adaptiveBufferCases,
 ];

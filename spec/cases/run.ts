@@ -11,7 +11,7 @@ import type { CaseHelpers, MarbleCase } from './types.js';
 export function runCase(marbleCase: MarbleCase): void {
   const { lanes, values } = marbleCase;
   const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-  scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+  scheduler.run(({ animate, cold, hot, expectObservable, expectSubscriptions }) => {
     const driven = new Set<string>();
     const lane = (name: string): string => {
       const marbles = lanes[name];
@@ -26,6 +26,7 @@ export function runCase(marbleCase: MarbleCase): void {
         return source as unknown as Observable<T>;
       },
       credits: (name = 'demand') => hot(lane(name), CREDITS),
+      frames: (name = 'frames') => animate(lane(name)),
       drops: <T>() => {
         const lane = dropLane<T>();
         return { onDrop: lane, values: lane.values$ };

@@ -44,6 +44,11 @@ export interface CaseHelpers {
   source<T = string>(lane?: string): Observable<T>;
   /** A lane of credits (digits stand for themselves, `i` for Infinity) as a hot observable. */
   credits(lane?: string): Observable<number>;
+  /**
+   * A lane (default `frames`) of animation frames: each `x` runs the requestAnimationFrame callbacks then, so rxjs'
+   * `animationFrames()` (and an operator that uses it) sees a frame there (TestScheduler.run's `animate()`).
+   */
+  frames(lane?: string): void;
   /** An onDrop Subject and the dropped values, to return as the `drops` lane. */
   drops<T = string>(): { onDrop: Subject<Dropped<T>>; values: Observable<T> };
   /** The run's scheduler, for options that read time. */

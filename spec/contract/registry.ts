@@ -4,8 +4,16 @@
  * reliability suites (laws, re-entrancy, fuzzing, throwing callbacks, retention, soak). Adding an operator to the
  * library means registering it here.
  */
+import { concat, interval, of } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
-import { QueueMetrics, bufferBounded, dropOnFull, shedByPriority, throttleTokenBucket } from '../../src/index.js';
+import {
+  QueueMetrics,
+  bufferBounded,
+  dropOnFull,
+  latestPerFrame,
+  shedByPriority,
+  throttleTokenBucket,
+} from '../../src/index.js';
 import type { DemandInput, DropReason, Dropped } from '../../src/index.js';
 import { adaptiveBuffer } from '../../src/operators/adaptiveBuffer.js';
 
@@ -125,6 +133,21 @@ export const OPERATORS: readonly RegisteredOperator[] = [
         ...(mode === 'shape' ? { maxWait: 7 } : {}),
       }),
   })),
+  {
+    // A one-slot queue whose credit is a frame: an arrival evicts what it holds, a frame emits it. Its frame clock here
+    // ticks once when subscribed, then every 2 ms: a value that finds the holder idle subscribes it and goes out at
+    // once (so the contract's straight-through checks apply to it as to a queue with credit), and values that arrive
+    // while one goes out (pushed back from next) wait for the next tick, replacing each other. Frames that come only
+    // later are latestPerFrame's own spec and property.
+    name: 'latestPerFrame',
+    demand: false,
+    metrics: false,
+    order: 'fifo',
+    reasons: ['evicted'],
+    bound: () => 1,
+    build: (w) =>
+      latestPerFrame({ frames: concat(of(0), interval(2, w.scheduler)), onDrop: w.onDrop, scheduler: w.scheduler }),
+  },
 ];
 
 /** Only the operators that obey request(n). */

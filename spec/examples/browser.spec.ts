@@ -5,6 +5,9 @@
  *
  * A burst of 2000 pointer moves with 20 clicks among them, fast typing and scrolling; then the page's own counters
  * must show the token bucket's bound held, every click delivered, and every event accounted for.
+ *
+ * The last position (examples/browser/final.ts): gestures of 200 pointer moves and 200 wheel turns, sent 4 ms apart,
+ * over pipelines that differ only in how they throttle; the last value each one drew, against the last one sent.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -197,4 +200,141 @@ describe.skipIf(CHROMIUM === undefined)('examples/browser in chromium (playwrigh
       await page.close();
     }
   }, 60_000);
+});
+
+/** Gestures per run, each on a freshly loaded page (fresh buckets), all asserted. */
+const TRIALS = 3;
+/** One gesture: this many pointer moves over #track, then as many wheel turns over #scroller, GAP_MS apart. */
+const GESTURE = 200;
+const GAP_MS = 4;
+const WHEEL_PX = 15;
+/** The pipelines that must draw the last value sent, and the one that must lose it. */
+const KEEPS_LAST = ['latest', 'frame'];
+const LOSES_LAST = 'drop';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every `data-*` attribute of #final, as strings (camelCased like `dataset`). */
+async function finals(page: Page): Promise<Record<string, string>> {
+  return page.$eval('#final', (element) => ({ ...(element as HTMLElement).dataset }) as Record<string, string>);
+}
+
+/** The position of a pointer move of the gesture in track pixels: x grows with every move, so each one is new. */
+const movePoint = (i: number): { x: number; y: number } => ({ x: 10 + 2 * i, y: 20 + ((i * 7) % 200) });
+
+/**
+ * Sends `count` inputs, input i at GAP_MS * i from the start (on a clock, so a late timer under load does not stretch
+ * the gesture: the inputs that are due go out at once), without waiting for the page to handle each one (a hand on a
+ * mouse does not wait for the page either); resolves when the page has handled them all.
+ */
+async function paced(count: number, send: (i: number) => Promise<void>): Promise<void> {
+  const inputs: Promise<void>[] = [];
+  const start = Date.now();
+  for (let i = 0; i < count; i++) {
+    const due = start + GAP_MS * i - Date.now();
+    if (due > 0) await sleep(due);
+    inputs.push(send(i));
+  }
+  await Promise.all(inputs);
+}
+
+/** Sends one gesture to a freshly loaded page: GESTURE pointer moves over #track, then GESTURE wheel turns. */
+async function gesture(page: Page): Promise<{ pointer: { x: number; y: number }; scroll: number }> {
+  await page.goto(server!.url);
+  await page.waitForSelector('#final[data-ready="1"]');
+  await page.locator('#track').scrollIntoViewIfNeeded();
+  const box = await page.locator('#track').boundingBox();
+  const list = await page.locator('#scroller').boundingBox();
+  if (box === null || list === null) throw new Error('#track or #scroller is not visible');
+  await paced(GESTURE, (i) => page.mouse.move(box.x + movePoint(i).x, box.y + movePoint(i).y));
+  await page.mouse.move(list.x + list.width / 2, list.y + list.height / 2);
+  await paced(GESTURE, () => page.mouse.wheel(0, WHEEL_PX));
+  return { pointer: movePoint(GESTURE - 1), scroll: GESTURE * WHEEL_PX };
+}
+
+describe.skipIf(CHROMIUM === undefined)('examples/browser: the last pointer and scroll position (chromium)', () => {
+  it(`over ${TRIALS} gestures: drawn by ${KEEPS_LAST.join(' and ')}, lost by '${LOSES_LAST}'`, async () => {
+    const page = await browser!.newPage({ viewport: { width: 1100, height: 800 } });
+    const rows: Record<string, string | number>[] = [];
+    try {
+      for (let trial = 1; trial <= TRIALS; trial++) {
+        const target = await gesture(page);
+        const lanes = (await page.$eval('#final', (e) => (e as HTMLElement).dataset['lanes'] ?? '')).split(',');
+        expect(lanes).toEqual(expect.arrayContaining([...KEEPS_LAST, LOSES_LAST]));
+        const per = Number((await finals(page))['bucketPer']);
+        // Wait until every pipeline that must draw the last value has (a held value waits for a token, at most two
+        // token intervals after the gesture began), or the time is up; the assertions below then say what is wrong.
+        await page
+          .waitForFunction(
+            (keeps) => {
+              const data = document.getElementById('final')?.dataset ?? {};
+              return ['pointer', 'scroll'].every((source) =>
+                keeps.every(
+                  (lane) => data[`${source}${lane[0]!.toUpperCase()}${lane.slice(1)}`] === data[`${source}Sent`],
+                ),
+              );
+            },
+            KEEPS_LAST,
+            { timeout: 2 * per + 5000, polling: 100 },
+          )
+          .catch(() => undefined);
+        await sleep(200); // a frame or two more: nothing may change any more
+        const data = await finals(page);
+        const read = (key: string): string => {
+          const value = data[key];
+          if (value === undefined) throw new Error(`#final has no data for ${key}`);
+          return value;
+        };
+        const count = (key: string): number => Number(data[key] ?? 0);
+        const burst = Number(read('bucketBurst'));
+        const row: Record<string, string | number> = { trial };
+        for (const source of ['pointer', 'scroll'] as const) {
+          const lane = (name: string): string => `${source}${name[0]!.toUpperCase()}${name.slice(1)}`;
+          const sentValue = read(lane('sent'));
+          const sentCount = count(`${lane('sent')}Draws`);
+          const span = Number(read(`${source}LastAt`)) - Number(read(`${source}FirstAt`));
+          row[`${source} sent`] = `${sentValue} (${sentCount} in ${span} ms)`;
+          // the page received the gesture's last value (the browser may merge moves, never lose the last)
+          if (source === 'pointer') {
+            const [x, y] = sentValue.split(',').map(Number);
+            expect(Math.abs(x! - target.pointer.x), `trial ${trial}: last pointer x received`).toBeLessThanOrEqual(1);
+            expect(Math.abs(y! - target.pointer.y), `trial ${trial}: last pointer y received`).toBeLessThanOrEqual(1);
+          } else {
+            expect(Number(sentValue), `trial ${trial}: last scroll offset received`).toBe(target.scroll);
+          }
+          // The premise that makes 'drop' lose the last value every time: the gesture, from its first value to its
+          // last as the page saw them, is shorter than one token interval, so the bucket (full at page load) pays
+          // for the first `burst` values and for nothing after them.
+          expect(
+            span,
+            `trial ${trial}: the ${source} gesture took ${span} ms, not under one token interval`,
+          ).toBeLessThan(per);
+          for (const name of KEEPS_LAST) {
+            row[`${source} ${name}`] = `${data[lane(name)]} (${count(`${lane(name)}Draws`)} draws)`;
+            expect(data[lane(name)], `trial ${trial}: ${source} drawn by ${name}`).toBe(sentValue);
+            expect(count(`${lane(name)}Draws`) + count(`${lane(name)}Dropped`), `${name}: drawn + dropped`).toBe(
+              sentCount,
+            );
+          }
+          // the frame-paced renderer drew at most once per animation frame (of those from the first value on)
+          const frames = count(`${lane('frame')}Frames`);
+          row[`${source} frames`] = frames;
+          expect(count(`${lane('frame')}Draws`), `trial ${trial}: ${source} frame draws`).toBeLessThanOrEqual(frames);
+          const lost = data[lane(LOSES_LAST)];
+          row[`${source} ${LOSES_LAST}`] = `${lost} (${count(`${lane(LOSES_LAST)}Draws`)} draws)`;
+          // 'drop': exactly the burst was drawn, the rest (the last value included) dropped, the drawing left stale
+          expect(count(`${lane(LOSES_LAST)}Draws`), `trial ${trial}: ${source} drawn by ${LOSES_LAST}`).toBe(burst);
+          expect(count(`${lane(LOSES_LAST)}Dropped`)).toBe(sentCount - burst);
+          expect(lost, `trial ${trial}: ${source} ${LOSES_LAST} lost the last value`).not.toBe(sentValue);
+          const stale = source === 'pointer' ? Number(lost?.split(',')[0]) : Number(lost);
+          const last = source === 'pointer' ? Number(sentValue.split(',')[0]) : Number(sentValue);
+          expect(stale, `trial ${trial}: ${source} ${LOSES_LAST} stopped early in the gesture`).toBeLessThan(last);
+        }
+        rows.push(row);
+      }
+    } finally {
+      if (rows.length > 0) console.table(rows);
+      await page.close();
+    }
+  }, 180_000);
 });
