@@ -94,4 +94,3 @@ export function fromRedisStream(
     return () => reader.cancel();
   });
 }
-

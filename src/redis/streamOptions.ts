@@ -114,4 +114,3 @@ export function streamSettings(options: unknown) {
   }
   return s;
 }
-
