@@ -111,6 +111,13 @@ describe.skipIf(REDIS_SERVER === undefined)(
         if (Date.now() > deadline) throw new Error('the fleet made no progress');
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
+      // The worker to kill hangs first (its work stops ending), so it dies holding entries however fast the work is:
+      // a kill between two reads would otherwise find it holding none.
+      workers[KILLED]!.child.send('hang');
+      while (((await pendingPerConsumer(stream, group))[consumers[KILLED]!] ?? 0) === 0) {
+        if (Date.now() > deadline) throw new Error('the worker to kill never held an entry');
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
       const exited = new Promise((resolve) => workers[KILLED]!.child.once('exit', resolve));
       workers[KILLED]!.child.kill('SIGKILL');
       const killedAt = await worked();

@@ -27,6 +27,8 @@ const redis = new Redis({ host: '127.0.0.1', port: config.port });
 await redis.ping();
 
 let worked = 0;
+/** Told 'hang' by the spec before it SIGKILLs this worker: its work stops ending, so it dies holding entries. */
+let hanging = false;
 let redelivered = 0;
 let maxDeliveries = 0;
 const errors: string[] = [];
@@ -42,6 +44,7 @@ const subscription = fromRedisStream(redis, {
       async (entry) => {
         // the work: a little asynchronous time, then a record of it in Redis
         await new Promise((resolve) => setTimeout(resolve, Math.random() < 0.2 ? 1 : 0));
+        if (hanging) await new Promise(() => undefined);
         await redis.hincrby(config.done, entry.fields['n']!, 1);
         worked++;
         if (entry.deliveries > 1) redelivered++;
@@ -54,7 +57,11 @@ const subscription = fromRedisStream(redis, {
   .subscribe({ error: (e: unknown) => errors.push(String(e)) });
 send({ kind: 'ready' });
 
-process.once('message', () => {
+process.on('message', (message) => {
+  if (message === 'hang') {
+    hanging = true;
+    return;
+  }
   subscription.unsubscribe();
   send({ kind: 'done', worked, redelivered, maxDeliveries, errors });
   redis.disconnect();
