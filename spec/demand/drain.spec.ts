@@ -21,6 +21,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import {
   Demand,
+  adaptiveBuffer,
   bufferBounded,
   drain,
   dropOnFull,
@@ -67,6 +68,20 @@ describe('drain', () => {
         const output = source.pipe(bufferBounded({ capacity: 2 }), drain(project, { concurrency: 2 }));
         // a: result 5, ends 6 (c goes); b: result 7, ends 8 (d goes); c: result 10; d: result 12, ends 13
         expectObservable(output).toBe('-----a-b--c-d|');
+      });
+    });
+
+    it('adaptiveBuffer + drain: the same queue as dropOnFull while its capacity holds (here for the whole run)', () => {
+      testScheduler().run(({ hot, cold, expectObservable }) => {
+        const source = hot('  -a-b-c-d-e-f-|');
+        const drops = dropLane<string>();
+        const project = (x: string) => cold('---x|', { x });
+        const output = source.pipe(
+          adaptiveBuffer({ minCapacity: 1, maxCapacity: 2, targetLatency: 1000, interval: 1000, onDrop: drops.onDrop }),
+          drain(project),
+        );
+        expectObservable(drops.reasons$).toBe('---------e', { e: 'e:overflow' });
+        expectObservable(output).toBe('----a---b---c---d---f|');
       });
     });
 
@@ -227,6 +242,32 @@ describe('drain', () => {
         );
         expectObservable(output).toBe('-a-b|'); // take completed at 2; b's project ends at 4
       });
+    });
+
+    it("throttleTokenBucket 'shape' with maxWait between pull and drain: expired values free their room, no stall", () => {
+      const drops: [number, string, number][] = [];
+      testScheduler().run(({ cold, expectObservable }) => {
+        const output = pull([1, 2, 3, 4]).pipe(
+          throttleTokenBucket({
+            rate: 1,
+            per: 10,
+            burst: 1,
+            capacity: 2,
+            maxWait: 3,
+            onDrop: (d) => drops.push([d.value, d.reason, d.at]),
+          }),
+          drain((x: number) => cold('x|', { x })),
+        );
+        // 1 is paid by the full bucket and done at once; 2 and 3 (read as room frees) cannot be paid before 10, so
+        // they expire when their wait reaches 3; their room lets 4 be read at 3, which expires at 6; the generator
+        // is found done, and the stream completes when the last value has expired.
+        expectObservable(output).toBe('1-----|', { 1: 1 });
+      });
+      expect(drops).toEqual([
+        [2, 'expired', 3],
+        [3, 'expired', 3],
+        [4, 'expired', 6],
+      ]);
     });
 
     it('toArray between pull and drain: the one value emitted at completion is taken', async () => {
