@@ -1,6 +1,7 @@
 import { register as defaultRegistry } from 'prom-client';
 import type { Metric, Registry } from 'prom-client';
-import { checkOptions, fail } from '../internal/options.js';
+import { checkOptions } from '../internal/options.js';
+import { constantLabels, metricName, promRegistry } from './checks.js';
 
 /** The options every `register*` function of the resilience wing takes. */
 export interface RegisterOptions {
@@ -45,9 +46,6 @@ interface Family<S> {
   readonly members: Map<string, Member<S>>;
 }
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
 /** Per registry and kind, the families registered by prefix. */
 const familiesOf = new WeakMap<Registry, Map<string, Family<never>>>();
 
@@ -59,16 +57,10 @@ export function registerMember<S>(kind: FamilyKind<S>, value: unknown, options: 
   const { operator } = kind;
   const source = kind.check(value);
   checkOptions(operator, options, ['name', 'registry', 'labels']);
-  const prefix = options.name;
-  if (typeof prefix !== 'string') fail(operator, 'name', 'a Prometheus metric name', prefix, 'type');
-  if (!METRIC_NAME.test(prefix)) {
-    fail(operator, 'name', 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)', prefix, 'range');
-  }
-  const registry = options.registry ?? defaultRegistry;
-  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function') {
-    fail(operator, 'registry', 'a prom-client Registry', registry, 'type');
-  }
-  const labels = constantLabels(operator, kind.reserved, options.labels);
+  const prefix = metricName(operator, 'name', options.name);
+  const registry =
+    options.registry === undefined ? defaultRegistry : promRegistry(operator, 'registry', options.registry);
+  const labels = constantLabels(kind.reserved)(operator, 'labels', options.labels);
   const labelNames = Object.keys(labels).sort();
   const key = JSON.stringify(labelNames.map((label) => labels[label]));
   let families = familiesOf.get(registry);
@@ -111,27 +103,4 @@ export function registerMember<S>(kind: FamilyKind<S>, value: unknown, options: 
       for (const name of registered.names) registry.removeSingleMetric(name);
     },
   };
-}
-
-function constantLabels(operator: string, reserved: readonly string[], value: unknown): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail(operator, 'labels', 'an object of label names to strings', value, 'type');
-  }
-  const labels: Record<string, string> = {};
-  for (const [name, label] of Object.entries(value)) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__') || reserved.includes(name)) {
-      const taken = reserved.join(' or ');
-      fail(
-        operator,
-        'labels',
-        `keyed by Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*, not __*, ${taken})`,
-        name,
-        'range',
-      );
-    }
-    if (typeof label !== 'string') fail(operator, `labels.${name}`, 'a string', label, 'type');
-    labels[name] = label;
-  }
-  return labels;
 }

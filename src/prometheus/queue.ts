@@ -6,6 +6,7 @@ import { QueueTimeBuckets } from '../metrics/QueueTimeBuckets.js';
 import { fail, settings, withDefault } from '../internal/options.js';
 import type { Schema } from '../internal/options.js';
 import { DROP_REASONS } from '../types.js';
+import { constantLabels, metricName, promRegistry } from './checks.js';
 
 /** Options of {@link registerQueueMetrics}. */
 export interface RegisterQueueMetricsOptions {
@@ -31,8 +32,6 @@ export interface QueueMetricsRegistration {
 }
 
 const OPERATOR = 'registerQueueMetrics';
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED_LABELS = ['reason', 'quantile', 'le'];
 /**
  * The quantiles exported for queue time, as the `quantile` label of `<name>_queue_time_quantile_seconds`.
@@ -358,17 +357,9 @@ interface HistogramSample {
 const REGISTER_QUEUE_METRICS_SCHEMA = {
   name: metricName,
   registry: withDefault(promRegistry, defaultRegistry),
-  labels: constantLabels,
+  labels: constantLabels(RESERVED_LABELS),
   buckets: withDefault(histogramBuckets, QUEUE_TIME_BUCKETS),
 } satisfies Schema<RegisterQueueMetricsOptions>;
-
-function promRegistry(operator: string, option: string, value: unknown): Registry {
-  const registry = value as Registry | null;
-  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function') {
-    fail(operator, option, 'a prom-client Registry', value, 'type');
-  }
-  return registry;
-}
 
 /** Histogram upper bounds in seconds: a non-empty array of finite numbers >= 0, strictly increasing. */
 function histogramBuckets(operator: string, option: string, value: unknown): readonly number[] {
@@ -385,36 +376,6 @@ function histogramBuckets(operator: string, option: string, value: unknown): rea
     bounds.push(bound);
   });
   return Object.freeze(bounds);
-}
-
-function metricName(operator: string, option: string, value: unknown): string {
-  if (typeof value !== 'string') fail(operator, option, 'a Prometheus metric name', value, 'type');
-  if (!METRIC_NAME.test(value)) {
-    fail(operator, option, 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)', value, 'range');
-  }
-  return value;
-}
-
-function constantLabels(operator: string, option: string, value: unknown): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail(operator, option, 'an object of label names to strings', value, 'type');
-  }
-  const labels: Record<string, string> = {};
-  for (const [name, label] of Object.entries(value)) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__') || RESERVED_LABELS.includes(name)) {
-      fail(
-        operator,
-        option,
-        'keyed by Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*, not __*, reason, quantile or le)',
-        name,
-        'range',
-      );
-    }
-    if (typeof label !== 'string') fail(operator, `${option}.${name}`, 'a string', label, 'type');
-    labels[name] = label;
-  }
-  return labels;
 }
 
 /**
