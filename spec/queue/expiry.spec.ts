@@ -90,6 +90,18 @@ describe('CoDel (RFC 8289) decisions', () => {
     expect(codel.drops(7, 31, 3)).toBe(false); // above again: a new interval must pass first
   });
 
+  it('dropping that starts again soon resumes at count - 2 (the original CoDel rule), not from one', () => {
+    const codel = new Codel({ target: 5, interval: 10 });
+    expect(codel.drops(6, 0, 3)).toBe(false); // above target: the interval runs to 10
+    for (const t of [10, 20, 27.1, 32.9, 37.9, 42.4]) expect(codel.drops(6, t, 3)).toBe(true); // count 1..6
+    expect(codel.drops(3, 43, 3)).toBe(false); // under target: dropping stops (next would have been 46.39)
+    expect(codel.drops(6, 44, 3)).toBe(false); // above again: a new interval, to 54
+    // 54 - 46.39 < 8 intervals: count resumes at 6 - 2 = 4, the next drop at 54 + 10 / sqrt(4) = 59
+    expect(codel.drops(6, 54, 3)).toBe(true);
+    expect(codel.drops(6, 58.6, 3)).toBe(false);
+    expect(codel.drops(6, 59, 3)).toBe(true);
+  });
+
   it('never drops the last value in the queue', () => {
     const codel = new Codel({ target: 1, interval: 1 });
     expect(codel.drops(100, 0, 0)).toBe(false);
