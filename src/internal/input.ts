@@ -1,18 +1,16 @@
-import { isObservable } from 'rxjs';
+import { from } from 'rxjs';
+import type { ObservableInput } from 'rxjs';
 
-/** True if `from()` accepts the value (Observable, interop observable, Promise, array-like, iterables, ReadableStream). */
+/**
+ * True if `from()` accepts the value (Observable, interop observable, Promise, array-like, iterables, ReadableStream).
+ * Asked of `from()` itself, which only looks at the value (it subscribes, iterates or awaits nothing until its result
+ * is subscribed), so this never disagrees with the rxjs version installed.
+ */
 export function isObservableInput(value: unknown): boolean {
-  if (value === null || value === undefined) return false;
-  if (isObservable(value)) return true;
-  if (typeof value === 'string') return true;
-  if (typeof value !== 'object' && typeof value !== 'function') return false;
-  const v = value as Record<PropertyKey, unknown>;
-  return (
-    typeof v[(typeof Symbol === 'function' && Symbol.observable) || '@@observable'] === 'function' ||
-    typeof v['then'] === 'function' ||
-    typeof v[Symbol.iterator] === 'function' ||
-    typeof v[Symbol.asyncIterator] === 'function' ||
-    typeof v['getReader'] === 'function' ||
-    (typeof v['length'] === 'number' && typeof value !== 'function')
-  );
+  try {
+    from(value as ObservableInput<unknown>);
+    return true;
+  } catch {
+    return false;
+  }
 }
