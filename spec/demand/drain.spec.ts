@@ -1,4 +1,6 @@
 import {
+  BehaviorSubject,
+  asyncScheduler,
   Observable,
   Subject,
   Subscription,
@@ -500,6 +502,72 @@ describe('drain', () => {
     });
   });
 
+  describe('ordered: values whose project is over but whose results wait behind an earlier one', () => {
+    // Principle 2: every value ends once, emitted or reported. A finished value held behind a running one has not
+    // been emitted, so when the stream ends before its turn it is reported like any value in flight.
+    type Drop = [string, string, number];
+    const record = (drops: Drop[]) => (d: Dropped<string>) => void drops.push([d.value, d.reason, d.at]);
+
+    it('unsubscribed: the running value and the finished, held one are both reported cancelled', () => {
+      const drops: Drop[] = [];
+      testScheduler().run(({ cold, expectObservable }) => {
+        // a runs 5 frames; b emits at 0 and ends at 1, held behind a; c is never read (b still holds its slot)
+        const time: Record<string, string> = { a: '-----a|', b: 'b|', c: 'c|' };
+        const output = pull(['a', 'b', 'c']).pipe(
+          drain((x: string) => cold(time[x]!), { concurrency: 2, ordered: true, onDrop: record(drops) }),
+        );
+        expectObservable(output, '---!').toBe('---');
+      });
+      expect(drops).toEqual([
+        ['a', 'cancelled', 3],
+        ['b', 'cancelled', 3],
+      ]);
+    });
+
+    it("onError 'stop': the failing value is reported once and the finished, held one cancelled", () => {
+      const drops: Drop[] = [];
+      const boom = new Error('boom');
+      testScheduler().run(({ cold, expectObservable }) => {
+        const time: Record<string, string> = { a: '--#', b: 'b|', c: 'c|' };
+        const output = pull(['a', 'b', 'c']).pipe(
+          drain((x: string) => cold(time[x]!, undefined, boom), {
+            concurrency: 2,
+            ordered: true,
+            onDrop: record(drops),
+          }),
+        );
+        expectObservable(output).toBe('--#', undefined, boom);
+      });
+      expect(drops).toHaveLength(2);
+      expect(drops).toEqual(
+        expect.arrayContaining([
+          ['a', 'error', 2],
+          ['b', 'cancelled', 2],
+        ]),
+      );
+    });
+
+    it("onError 'continue': a failed value held behind a running one is not reported again when the stream ends", () => {
+      const drops: Drop[] = [];
+      testScheduler().run(({ cold, expectObservable }) => {
+        const time: Record<string, string> = { a: '-----a|', b: '#', c: 'c|' };
+        const output = pull(['a', 'b', 'c']).pipe(
+          drain((x: string) => cold(time[x]!), {
+            concurrency: 2,
+            ordered: true,
+            onError: 'continue',
+            onDrop: (d) => void drops.push([d.value, d.reason, d.at]),
+          }),
+        );
+        expectObservable(output, '---!').toBe('---');
+      });
+      expect(drops).toEqual([
+        ['b', 'failed', 0],
+        ['a', 'cancelled', 3],
+      ]);
+    });
+  });
+
   describe('project results without an inner subscription', () => {
     it('an array: its elements, then the next value', () => {
       testScheduler().run(({ expectObservable }) => {
@@ -531,11 +599,118 @@ describe('drain', () => {
     });
   });
 
+  describe('a ConcurrencyLimiter written by hand ({ limit, limit$ }, the exported interface)', () => {
+    const handMade = (initial: number) => {
+      const limit$ = new BehaviorSubject(initial);
+      return {
+        limit$,
+        limiter: {
+          get limit() {
+            return limit$.value;
+          },
+          limit$: limit$.asObservable(),
+        },
+      };
+    };
+
+    it('runs at most `limit` projects at once', () => {
+      const starts: [string, number][] = [];
+      testScheduler().run(({ cold, expectObservable }) => {
+        const { limiter } = handMade(2);
+        const output = pull(['a', 'b', 'c', 'd']).pipe(
+          drain(
+            (x: string) =>
+              defer(() => {
+                starts.push([x, asyncScheduler.now() - base]);
+                return cold('---(x|)', { x });
+              }),
+            { concurrency: limiter },
+          ),
+        );
+        const base = asyncScheduler.now();
+        // a and b take the two permits at 0 and end at 3, when c and d take them
+        expectObservable(output.pipe(toArray())).toBe('------(l|)', { l: ['a', 'b', 'c', 'd'] });
+      });
+      expect(starts).toEqual([
+        ['a', 0],
+        ['b', 0],
+        ['c', 3],
+        ['d', 3],
+      ]);
+    });
+
+    it('a higher limit on limit$ lets waiting values start at once', () => {
+      const starts: [string, number][] = [];
+      testScheduler().run(({ cold, expectObservable }) => {
+        const { limit$, limiter } = handMade(1);
+        const base = asyncScheduler.now();
+        const output = pull(['a', 'b', 'c']).pipe(
+          drain(
+            (x: string) =>
+              defer(() => {
+                starts.push([x, asyncScheduler.now() - base]);
+                return cold('-----(x|)', { x });
+              }),
+            { concurrency: limiter },
+          ),
+        );
+        cold('--r').subscribe(() => limit$.next(3));
+        // a alone from 0; the limit rises to 3 at 2: b and c start then, all end by 7
+        expectObservable(output.pipe(toArray())).toBe('-------(l|)', { l: ['a', 'b', 'c'] });
+      });
+      expect(starts).toEqual([
+        ['a', 0],
+        ['b', 2],
+        ['c', 2],
+      ]);
+    });
+
+    it('shared by two drains, it bounds the sum of their projects', () => {
+      let running = 0;
+      let most = 0;
+      const results: number[][] = [];
+      testScheduler().run(({ cold }) => {
+        const { limiter } = handMade(2);
+        const work = (x: number) =>
+          defer(() => {
+            running++;
+            most = Math.max(most, running);
+            return cold('--(x|)', { x });
+          }).pipe(tap({ finalize: () => running-- }));
+        for (const values of [
+          [1, 2, 3],
+          [4, 5, 6],
+        ]) {
+          pull(values)
+            .pipe(drain(work, { concurrency: limiter }), toArray())
+            .subscribe((out) => results.push(out));
+        }
+      });
+      expect(results).toEqual(
+        expect.arrayContaining([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      );
+      expect(results).toHaveLength(2);
+      expect(most).toBe(2);
+    });
+  });
+
   describe('options', () => {
     it.each([
       [{ concurrency: 0 }, RangeError, 'drain: concurrency must be a positive integer or Infinity, got 0'],
       [{ concurrency: 1.5 }, RangeError, 'drain: concurrency must be a positive integer or Infinity, got 1.5'],
-      [{ concurrency: '2' }, TypeError, 'drain: concurrency must be a positive integer or Infinity, got "2"'],
+      [
+        { concurrency: '2' },
+        TypeError,
+        'drain: concurrency must be a positive integer, Infinity or a ConcurrencyLimiter ({ limit, limit$ }), got "2"',
+      ],
+      [
+        { concurrency: { limit: 2 } },
+        TypeError,
+        'drain: concurrency must be a positive integer, Infinity or a ConcurrencyLimiter ({ limit, limit$ }), got an object',
+      ],
       [{ ordered: 1 }, TypeError, 'drain: ordered must be a boolean, got 1'],
       [{ onError: 'retry' }, TypeError, "drain: onError must be one of 'stop', 'continue', got \"retry\""],
       [{ onDrop: 3 }, TypeError, 'drain: onDrop must be a function or an Observer, got 3'],

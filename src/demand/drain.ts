@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import type { ObservableInput, OperatorFunction } from 'rxjs';
 import {
   boolean,
+  fail,
   fn,
   observerOrFunction,
   oneOf,
@@ -21,7 +22,9 @@ import type { CreditTarget, DrainSettings } from './drainRun.js';
 export interface DrainOptions<T> {
   /**
    * Projects running at once: a positive integer or Infinity (default 1), or a {@link ConcurrencyLimiter} (e.g.
-   * `adaptiveConcurrency()`) whose limit may move and may be shared by several drains.
+   * `adaptiveConcurrency()`) whose limit may move and may be shared by several drains. A limiter written by hand, any
+   * `{ limit, limit$ }` (a `limit` getter and an Observable of it), works too: its `limit` is read at every permit
+   * taken and `limit$` wakes waiting drains when it rises; drains given the same object share its limit.
    */
   concurrency?: number | ConcurrencyLimiter | undefined;
   /** Results in the order of the values that produced them (as `concatMap` orders them). Default false. */
@@ -40,7 +43,13 @@ const concurrencyCheck: Check<number | LimiterPort> = (operator, option, value) 
   if (typeof value === 'number') return positiveCount(operator, option, value);
   const port = limiterPort(value);
   if (port !== undefined) return port;
-  return positiveCount(operator, option, value); // the type error names what is expected
+  return fail(
+    operator,
+    option,
+    'a positive integer, Infinity or a ConcurrencyLimiter ({ limit, limit$ })',
+    value,
+    'type',
+  );
 };
 
 const DRAIN = {

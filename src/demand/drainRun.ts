@@ -36,6 +36,8 @@ class Entry<T, R> extends Subscription implements Observer<R> {
   /** Results held until the entries before it are out (ordered mode). */
   results: R[] | undefined = undefined;
   done = false;
+  /** Ordered: its project is over but it waits in the line behind an earlier one (it still holds its slot). */
+  waiting = false;
   /** Set when its project failed and the drain went on (the limiter learns it when the entry leaves). */
   failure: { error: unknown } | undefined = undefined;
   /** Neighbours in the run's list of live entries (unordered mode). */
@@ -269,6 +271,7 @@ export class DrainRun<T, R> extends Ledger<T, R> {
         this.spec.limiter?.release(this.sample(entry, entry.failure));
         this.freeSlot();
       } else {
+        entry.waiting = true;
         this.flush();
       }
     }
@@ -374,7 +377,15 @@ export class DrainRun<T, R> extends Ledger<T, R> {
     this.first = this.last = undefined;
     for (const entry of entries) {
       entry.before = entry.after = undefined;
-      if (entry.done) continue;
+      if (entry.done) {
+        // Ordered, over but waiting behind an earlier value: its results never went out, so its value is reported
+        // (unless its failure was, with onError 'continue'). Forgotten ones were reported with the stream's error.
+        if (!entry.waiting) continue;
+        entry.waiting = false;
+        this.spec.limiter?.release();
+        if (entry.failure === undefined) visit(entry.value);
+        continue;
+      }
       entry.done = true;
       entry.unsubscribe();
       this.spec.limiter?.release();

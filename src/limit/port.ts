@@ -1,4 +1,5 @@
-import type { Observable } from 'rxjs';
+import { asyncScheduler, from } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 
 /**
  * A limit on how many projects may run at once, shared by every drain given it: `drain(project, { concurrency:
@@ -38,9 +39,66 @@ export interface LimiterPort {
   now(): number;
 }
 
-/** The port of a ConcurrencyLimiter from any copy of the package, or undefined. */
+/**
+ * The port of a ConcurrencyLimiter: the one a limiter of this package (from any copy) carries, or, for a limiter
+ * written by hand (any object with a numeric `limit` and an Observable `limit$`), permits counted against its `limit`,
+ * one count per limiter object, so drains sharing it share the limit. Undefined for anything else.
+ */
 export function limiterPort(value: unknown): LimiterPort | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const port = (value as { [LIMITER]?: unknown })[LIMITER] as LimiterPort | undefined;
-  return typeof port === 'object' && port !== null && typeof port.tryAcquire === 'function' ? port : undefined;
+  if (typeof port === 'object' && port !== null && typeof port.tryAcquire === 'function') return port;
+  const limiter = value as Partial<ConcurrencyLimiter>;
+  if (typeof limiter.limit !== 'number' || typeof limiter.limit$?.subscribe !== 'function') return undefined;
+  let hand = HAND_PORTS.get(value);
+  if (hand === undefined) HAND_PORTS.set(value, (hand = handPort(limiter as ConcurrencyLimiter)));
+  return hand;
+}
+
+const HAND_PORTS = new WeakMap<object, LimiterPort>();
+
+/**
+ * Permits for a hand-written limiter: at most `limit` held (read at every take, so a lower limit takes effect as
+ * permits come back), listeners told on every release and every emission of `limit$` (watched only while a drain
+ * listens). It learns nothing from the samples: a hand-written limiter sets its limit itself.
+ */
+function handPort(limiter: ConcurrencyLimiter): LimiterPort {
+  let held = 0;
+  const listeners = new Set<() => void>();
+  let watching: Subscription | undefined;
+  let subscribing = false;
+  const notify = (): void => {
+    if (subscribing) return; // limit$'s current value, emitted while it is subscribed: nothing changed
+    for (const listener of [...listeners]) listener();
+  };
+  return {
+    tryAcquire: () => {
+      if (held >= limiter.limit) return false;
+      held++;
+      return true;
+    },
+    release: () => {
+      if (held > 0) held--;
+      notify();
+    },
+    onAvailable: (listener) => {
+      listeners.add(listener);
+      if (watching === undefined) {
+        subscribing = true;
+        try {
+          watching = from(limiter.limit$).subscribe(notify);
+        } finally {
+          subscribing = false;
+        }
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) {
+          watching?.unsubscribe();
+          watching = undefined;
+        }
+      };
+    },
+    now: () => asyncScheduler.now(),
+  };
 }
