@@ -731,8 +731,9 @@ describe('Demand.credits$', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const demand = new Demand();
       const output = pull(['a', 'b', 'c'], demand).pipe(demand.drain((x: string) => cold('-x|', { x })));
-      // the drain asks for 1 at subscription and 1 more as each project ends; the producer still gets all of them
-      expectObservable(demand.credits$).toBe('1-1-1-1', { 1: 1 });
+      // the drain asks for 1 at subscription and 1 more as each project ends while upstream runs; the array completes
+      // with c (at 4), so when c's project ends at 6 nothing more is asked
+      expectObservable(demand.credits$).toBe('1-1-1', { 1: 1 });
       expectObservable(output).toBe('-a-b-c|');
     });
   });

@@ -12,11 +12,39 @@ async function settle(rounds = 20): Promise<void> {
 
 describe('pull', () => {
   describe('over a synchronous iterable', () => {
-    it('emits one element per credit, in marble time', () => {
+    it('emits one element per credit, in marble time; a generator completes when asked for one more', () => {
       testScheduler().run(({ hot, expectObservable }) => {
         const demand = hot('--1----2------1--1', CREDITS);
-        expectObservable(pull(['a', 'b', 'c', 'd'], demand)).toBe('--a----(bc)---d--|');
+        function* letters() {
+          yield* ['a', 'b', 'c', 'd'];
+        }
+        // the generator's end is known only by reading past d, which takes the credit at 17
+        expectObservable(pull(letters(), demand)).toBe('--a----(bc)---d--|');
       });
+    });
+
+    it('an array completes with its last element, with no credit left (its end is known without a read)', () => {
+      testScheduler().run(({ hot, expectObservable }) => {
+        const demand = hot('--1----2------1--1', CREDITS);
+        expectObservable(pull(['a', 'b', 'c', 'd'], demand)).toBe('--a----(bc)---(d|)');
+        expectObservable(pull(['a', 'b'], hot('--2', CREDITS))).toBe('--(ab|)');
+        expectObservable(pull([], hot('---', CREDITS))).toBe('|');
+      });
+    });
+
+    it('an array that grows while it is read is read to its length at the time', () => {
+      const input = [1, 2];
+      const out: number[] = [];
+      let completed = false;
+      pull(input).subscribe({
+        next: (v) => {
+          out.push(v);
+          if (v === 1) input.push(3);
+        },
+        complete: () => (completed = true),
+      });
+      expect(out).toEqual([1, 2, 3]);
+      expect(completed).toBe(true);
     });
 
     it('reads nothing before credit and exactly n elements for request(n)', () => {

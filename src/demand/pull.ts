@@ -37,6 +37,10 @@ function isReadableStream<T>(input: unknown): input is ReadableLike<T> {
  * output:   --a----(bc)---d--  (then | once the generator is done and asked for one more)
  * ```
  *
+ * An array's end is known without reading past it: `pull(['a', 'b', 'c', 'd'], demand)` with the same demand gives
+ * `--a----(bc)---(d|)` (completion needs no credit, as in Reactive Streams and RxJava's `fromArray`). Any other
+ * iterator is asked for its next step only with credit, since that runs the producer's code.
+ *
  * ## Example
  * ```ts
  * import { filter } from 'rxjs';
@@ -74,7 +78,12 @@ export function pull<T>(
   return new Observable<T>((subscriber) => {
     const source: Pull<T> =
       kind === 'sync'
-        ? new SyncPull<T>((input as Iterable<T>)[Symbol.iterator](), subscriber, demand)
+        ? new SyncPull<T>(
+            (input as Iterable<T>)[Symbol.iterator](),
+            subscriber,
+            demand,
+            Array.isArray(input) ? input : undefined,
+          )
         : new AsyncPull<T>(
             kind === 'async'
               ? iteratorReader((input as AsyncIterable<T>)[Symbol.asyncIterator]())
@@ -160,11 +169,15 @@ function notAnObject(step: unknown): TypeError {
 
 class SyncPull<T> extends Pull<T> {
   private pumping = false;
+  /** Elements read so far (compared with an array input's length). */
+  private read = 0;
 
   constructor(
     private readonly iterator: Iterator<T>,
     subscriber: Subscriber<T>,
     demand: DemandInput | undefined,
+    /** The input, when it is an array: its end is known without reading past it, so it completes with no credit. */
+    private readonly array: readonly T[] | undefined,
   ) {
     super(subscriber, demand);
   }
@@ -175,7 +188,14 @@ class SyncPull<T> extends Pull<T> {
     this.pumping = true;
     const { credit, iterator, subscriber } = this;
     try {
-      while (credit.credit > 0 && !this.finished && !subscriber.closed) {
+      while (!this.finished && !subscriber.closed) {
+        // An array's end is known without a read (its length, as it is now): complete without waiting for credit, as
+        // Reactive Streams allows and RxJava's fromArray does. Any other iterator is asked only with credit.
+        if (this.array !== undefined && this.read >= this.array.length) {
+          this.end();
+          return;
+        }
+        if (credit.credit <= 0) return;
         let step: IteratorResult<T>;
         try {
           step = iterator.next();
@@ -191,6 +211,7 @@ class SyncPull<T> extends Pull<T> {
           this.end();
           return;
         }
+        this.read++;
         this.emit(step.value);
       }
     } finally {
