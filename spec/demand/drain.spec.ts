@@ -7,6 +7,7 @@ import {
   defer,
   delay,
   distinctUntilChanged,
+  endWith,
   filter,
   map,
   mergeMap,
@@ -325,6 +326,39 @@ describe('drain', () => {
           expect.objectContaining({ message: expect.stringContaining('delays values') }),
         );
       });
+    });
+
+    it('an operator that adds a value at the end (endWith) when no credit is left', () => {
+      testScheduler().run(({ cold, expectObservable }) => {
+        const drops = dropLane<string>();
+        const output = pull(['a', 'b']).pipe(
+          endWith('z'),
+          drain((x: string) => cold('-x|', { x }), { onDrop: drops.onDrop }),
+        );
+        // concurrency 1: a at 0 (out at 1, done at 2); the next credit at 2 takes b, the array's last value, so pull
+        // completes at once and endWith sends z with no credit left: the drain errors at 2, b (in flight) and z
+        // reported, and the message names the operator kind rather than "nothing upstream obeys demand"
+        expectObservable(output).toBe(
+          '-a#',
+          { a: 'a' },
+          expect.objectContaining({
+            name: 'BufferOverflowError',
+            message: expect.stringMatching(/as its producer ended, with no credit left .*endWith/),
+          }),
+        );
+        expectObservable(drops.reasons$).toBe('--(bz)', { b: 'b:error', z: 'z:error' });
+      });
+      // a producer that ends while it is subscribed (pull over a one-element array with credit 4): rxjs' concat sends
+      // z after that subscribe call has returned, when the producer has ended: a value after the end, named as such
+      const errors: unknown[] = [];
+      pull(['a'])
+        .pipe(
+          endWith('z'),
+          drain((x: string) => of(x), { concurrency: 4 }),
+        )
+        .subscribe({ error: (e) => errors.push(e) });
+      expect(isBufferOverflowError(errors[0])).toBe(true);
+      expect((errors[0] as Error).message).toMatch(/adds values after the producer ended \(endWith/);
     });
 
     it('an unlinked drain takes `concurrency` values and errors on the next', () => {

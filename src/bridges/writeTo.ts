@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { OperatorFunction, Subscriber } from 'rxjs';
-import { EXTRA, LATE, PAID, UNLINKED, accept, createLink, grant, offer } from '../demand/link.js';
+import { ENDED, EXTRA, LATE, PAID, UNLINKED, accept, createLink, grant, offer } from '../demand/link.js';
 import type { Arrival, Link } from '../demand/link.js';
 import { BufferOverflowError } from '../errors.js';
 import { Ledger } from '../internal/ledger.js';
@@ -331,8 +331,12 @@ function overflow(arrival: Arrival): BufferOverflowError {
         `values for one (mergeMap to several, expand, ...); ${fix} after it`
       : arrival === LATE
         ? 'writeTo: received a value outside its producer emission: an operator between them delays values (delay, ' +
-          `observeOn, debounceTime, ...) or merges in another source; ${fix} after it`
-        : 'writeTo: received a value while the sink had no room: the source does not obey demand (a Subject, ' +
-          `from(array), ...); ${fix}`;
+          `observeOn, debounceTime, ...), merges in another source or adds values after it ended (endWith, ...); ` +
+          `${fix} after it`
+        : arrival === ENDED
+          ? 'writeTo: received a value as its producer ended, while the sink had no room: an operator between them ' +
+            `adds values at the end (endWith, concatWith, defaultIfEmpty, ...); ${fix} after it`
+          : 'writeTo: received a value while the sink had no room: the source does not obey demand (a Subject, ' +
+            `from(array), ...); ${fix}`;
   return new BufferOverflowError(message, 1);
 }

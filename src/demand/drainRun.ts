@@ -6,7 +6,7 @@ import { SourceSubscriber } from '../internal/subscriber.js';
 import { RingBuffer } from '../queue/RingBuffer.js';
 import type { LimiterPort } from '../limit/port.js';
 import type { DropHandler } from '../types.js';
-import { EXTRA, LATE, PAID, UNLINKED, accept, createLink, grant, offer } from './link.js';
+import { ENDED, EXTRA, LATE, PAID, UNLINKED, accept, createLink, grant, offer } from './link.js';
 import type { Arrival, Link } from './link.js';
 
 /** What {@link drain} and {@link Demand.drain} validate, shared by every subscription. */
@@ -352,12 +352,16 @@ export class DrainRun<T, R> extends Ledger<T, R> {
           `several values for one (mergeMap, concatMap or switchMap to several, expand, ...); ${fix}`
         : arrival === LATE
           ? `${operator}: received a value outside its producer's emission: an operator between them delays values ` +
-            `(delay, observeOn, debounceTime, auditTime, bufferTime, ...) or merges in another source (merge, ` +
-            `combineLatest, ...); ${fix}`
-          : `${operator}: received a value it did not request (concurrency ${limit}): nothing upstream obeys demand. ` +
-            'Put a queue operator (dropOnFull, bufferBounded, ...) or pull() in front of it; only one-to-one ' +
-            'operators may stand between them (a producer resubscribed later, e.g. by retry with a delay between ' +
-            'producer and drain, is not linked either)';
+            `(delay, observeOn, debounceTime, auditTime, bufferTime, ...), merges in another source (merge, ` +
+            `combineLatest, ...) or adds values after the producer ended (endWith, concatWith, ...); ${fix}`
+          : arrival === ENDED
+            ? `${operator}: received a value as its producer ended, with no credit left (concurrency ${limit}): an ` +
+              'operator between them adds values at the end (endWith, concatWith, defaultIfEmpty, catchError, repeat or ' +
+              `retry into a source that does not obey demand, ...); ${fix}`
+            : `${operator}: received a value it did not request (concurrency ${limit}): nothing upstream obeys demand. ` +
+              'Put a queue operator (dropOnFull, bufferBounded, ...) or pull() in front of it; only one-to-one ' +
+              'operators may stand between them (a producer resubscribed later, e.g. by retry with a delay between ' +
+              'producer and drain, is not linked either)';
     return new BufferOverflowError(message, limit);
   }
 

@@ -177,15 +177,17 @@ export function emit<T>(link: Link, destination: Subscriber<T>, value: T): void 
  * What a value reaching a strict consumer (a drain) is: `PAID` the value of the producer's current emission;
  * `UNLINKED` no producer holds the link (none ever did, or the one that did is signalling its end) and credit was
  * outstanding (the value took one); `EXTRA` a second value within one emission; `LATE` a value outside any emission
- * of the producer holding the link, or after it ended; `UNREQUESTED` no producer holds the link and no credit was
- * outstanding.
+ * of the producer holding the link, or after it ended; `ENDED` a value sent while the producer signals its end, with no
+ * credit outstanding (an operator that adds values at the end: `endWith`, `concatWith`, `defaultIfEmpty`, `repeat` into
+ * a source that does not obey demand); `UNREQUESTED` no producer holds the link and no credit was outstanding.
  */
-export type Arrival = 0 | 1 | 2 | 3 | 4;
+export type Arrival = 0 | 1 | 2 | 3 | 4 | 5;
 export const PAID = 0;
 export const UNLINKED = 1;
 export const EXTRA = 2;
 export const LATE = 3;
 export const UNREQUESTED = 4;
+export const ENDED = 5;
 
 /** Consumer side, strict: classifies an arriving value and spends its credit when it is paid for. */
 export function accept(link: Link): Arrival {
@@ -199,7 +201,7 @@ export function accept(link: Link): Arrival {
     if (link.credit !== Infinity) link.credit--;
     return UNLINKED;
   }
-  return UNREQUESTED;
+  return link.released && link.ending ? ENDED : UNREQUESTED;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Subscription, from } from 'rxjs';
 import type { ObservableInput, Observer } from 'rxjs';
-import { EXTRA, LATE, PAID, UNLINKED, accept, createLink, grant, offer } from '../demand/link.js';
+import { ENDED, EXTRA, LATE, PAID, UNLINKED, accept, createLink, grant, offer } from '../demand/link.js';
 import type { Link } from '../demand/link.js';
 import { ProtocolError } from '../errors.js';
 import { describe } from '../internal/format.js';
@@ -249,8 +249,10 @@ class StreamServer {
         arrival === EXTRA
           ? 'an operator in the route emits several values for one'
           : arrival === LATE
-            ? 'an operator in the route delays values or merges in another source'
-            : 'the route does not obey demand';
+            ? 'an operator in the route delays values, merges in another source or adds values after pull() ended'
+            : arrival === ENDED
+              ? 'an operator in the route adds values at the end (endWith, concatWith, defaultIfEmpty, ...)'
+              : 'the route does not obey demand';
       served.error(
         new Error(
           `${NAME}: stream ${served.id} produced a value beyond the client's credit (${cause}); return pull(...) ` +
