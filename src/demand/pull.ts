@@ -1,11 +1,9 @@
 import { Observable } from 'rxjs';
-import type { Subscriber, Subscription } from 'rxjs';
-import { subscribeCredits } from '../internal/credit.js';
+import type { Subscriber } from 'rxjs';
 import { describe } from '../internal/format.js';
 import { demandInput, fail } from '../internal/options.js';
 import type { DemandInput } from '../types.js';
-import { claim, createLink, emit, endWith, grant, release } from './link.js';
-import type { Link } from './link.js';
+import { Producer } from './producer.js';
 
 type Reader<T> = {
   read(): Promise<{ done: true; value?: undefined } | { done: false; value: T }>;
@@ -96,34 +94,20 @@ export function pull<T>(
   });
 }
 
-/** What both kinds of pull share: where the credit comes from, emitting against it, and ending. */
-abstract class Pull<T> {
-  /** Credit from below: the consumer's link (claimed), or this source's own (from `demand`, or unbounded). */
-  protected readonly credit: Link;
-  private readonly link: Link | undefined;
+/** What both kinds of pull share: the producer's credit, and ending. */
+abstract class Pull<T> extends Producer<T> {
   protected finished = false;
-  private credits: Subscription | undefined;
-  protected readonly wake = (): void => this.pump();
 
-  constructor(
-    protected readonly subscriber: Subscriber<T>,
-    demand: DemandInput | undefined,
-  ) {
-    this.link = demand === undefined ? claim(this.wake) : undefined;
-    this.credit = this.link ?? createLink('pull', demand === undefined ? Infinity : 0);
-    if (this.link === undefined) this.credit.wake = this.wake;
+  constructor(subscriber: Subscriber<T>, demand: DemandInput | undefined) {
+    super('pull', subscriber, demand);
   }
 
   start(demand: DemandInput | undefined): void {
-    if (demand !== undefined) {
-      const credit = this.credit;
-      this.credits = subscribeCredits(
-        'pull',
-        demand,
-        (n) => grant(credit, n),
-        (error) => this.end(error),
-      );
-    }
+    this.listen('pull', demand, (error) => this.end(error));
+    this.pump();
+  }
+
+  protected credited(): void {
     this.pump();
   }
 
@@ -132,31 +116,20 @@ abstract class Pull<T> {
   /** Stops the producer: the iterator's return(), the reader's cancel(). */
   protected abstract close(): void;
 
-  protected emit(value: T): void {
-    if (this.link !== undefined) {
-      emit(this.link, this.subscriber, value);
-      return;
-    }
-    if (this.credit.credit !== Infinity) this.credit.credit--;
-    this.subscriber.next(value);
-  }
-
   /** Ends the stream: completes, or errors with `error`, once. */
   protected end(...error: [] | [unknown]): void {
     if (this.finished) return;
     this.finished = true;
-    this.credits?.unsubscribe();
-    if (error.length === 0) endWith(this.link, this.wake, () => this.subscriber.complete());
+    if (error.length === 0) this.signalEnd(() => this.subscriber.complete());
     else {
       this.close();
-      endWith(this.link, this.wake, () => this.subscriber.error(error[0]));
+      this.signalEnd(() => this.subscriber.error(error[0]));
     }
   }
 
   /** The subscriber left (or the stream ended): release the link and the producer. */
   cancel(): void {
-    this.credits?.unsubscribe();
-    if (this.link !== undefined) release(this.link, this.wake);
+    this.letGo();
     if (this.finished) return;
     this.finished = true;
     this.close();

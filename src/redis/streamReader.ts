@@ -1,8 +1,6 @@
 /** The read loop of fromRedisStream: credit-sized reads, replay after reconnects, claims, acknowledgements. */
-import type { Subscriber, Subscription } from 'rxjs';
-import { claim, createLink, emit, endWith, grant, release } from '../demand/link.js';
-import type { Link } from '../demand/link.js';
-import { subscribeCredits } from '../internal/credit.js';
+import type { Subscriber } from 'rxjs';
+import { Producer } from '../demand/producer.js';
 import { describe } from '../internal/format.js';
 import type { DemandInput } from '../types.js';
 import { NAME } from './streamOptions.js';
@@ -23,12 +21,8 @@ interface Command {
 
 type RawEntry = [string, string[] | null];
 
-export class StreamReader {
-  private readonly link: Link | undefined;
-  /** Credit from below: the claimed link, or this reader's own (from `demand`, or unbounded). */
-  private readonly credit: Link;
+export class StreamReader extends Producer<StreamEntry> {
   private readonly connection: Connection;
-  private credits: Subscription | undefined;
   private finished = false;
   private phase: Phase;
   private inFlight: Command | undefined;
@@ -40,7 +34,6 @@ export class StreamReader {
   private deadLettering = 0;
   private nextClaim = 0;
   private claimCursor = '0-0';
-  private readonly wake = (): void => this.pump();
   private readonly onClose = (): void => this.connectionLost();
   /** The client has just written its offline queue to the new connection: a command waiting there is live now. */
   private readonly onReady = (): void => {
@@ -56,12 +49,10 @@ export class StreamReader {
   constructor(
     private readonly client: Client,
     private readonly spec: StreamSettings,
-    private readonly subscriber: Subscriber<StreamEntry>,
+    subscriber: Subscriber<StreamEntry>,
     demand: DemandInput | undefined,
   ) {
-    this.link = demand === undefined ? claim(this.wake) : undefined;
-    this.credit = this.link ?? createLink(NAME, demand === undefined ? Infinity : 0);
-    if (this.link === undefined) this.credit.wake = this.wake;
+    super(NAME, subscriber, demand);
     this.phase = spec.createGroup ? { kind: 'create' } : { kind: 'replay', cursor: '0' };
     this.connection = client.duplicate({ autoResendUnfulfilledCommands: false, lazyConnect: false });
     this.connection.on('close', this.onClose);
@@ -71,21 +62,16 @@ export class StreamReader {
   }
 
   start(demand: DemandInput | undefined): void {
-    if (demand !== undefined) {
-      const credit = this.credit;
-      this.credits = subscribeCredits(
-        NAME,
-        demand,
-        (n) => grant(credit, n),
-        (error) => this.fail(error),
-      );
-    }
+    this.listen(NAME, demand, (error) => this.fail(error));
+    this.pump();
+  }
+
+  protected credited(): void {
     this.pump();
   }
 
   cancel(): void {
-    this.credits?.unsubscribe();
-    if (this.link !== undefined) release(this.link, this.wake);
+    this.letGo();
     if (this.finished) return;
     this.finished = true;
     this.close();
@@ -104,9 +90,8 @@ export class StreamReader {
   private fail(error: unknown): void {
     if (this.finished) return;
     this.finished = true;
-    this.credits?.unsubscribe();
     this.close();
-    endWith(this.link, this.wake, () => this.subscriber.error(error));
+    this.signalEnd(() => this.subscriber.error(error));
   }
 
   /** Credit for the next command: what the consumer granted, less dead letters in progress, at most `count`. */
@@ -305,11 +290,7 @@ export class StreamReader {
         deliveries,
         ack: () => (acked ??= this.ackId(id)),
       };
-      if (this.link !== undefined) emit(this.link, subscriber, entry);
-      else {
-        if (this.credit.credit !== Infinity) this.credit.credit--;
-        subscriber.next(entry);
-      }
+      this.emit(entry);
     }
   }
 

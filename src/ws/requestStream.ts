@@ -1,9 +1,7 @@
 import { Observable } from 'rxjs';
-import type { Subscriber, Subscription } from 'rxjs';
-import { claim, createLink, emit, endWith, grant, release } from '../demand/link.js';
-import type { Link } from '../demand/link.js';
+import type { Subscriber } from 'rxjs';
+import { Producer } from '../demand/producer.js';
 import { ProtocolError } from '../errors.js';
-import { subscribeCredits } from '../internal/credit.js';
 import { describe } from '../internal/format.js';
 import { demandInput } from '../internal/options.js';
 import type { DemandInput } from '../types.js';
@@ -202,45 +200,34 @@ class Session {
 }
 
 /** One subscription of requestStream: one stream on the socket. */
-class Requested<T> {
+class Requested<T> extends Producer<T> {
   id = 0;
   /** Credit requested on the wire and not yet answered with a value. */
   private outstanding = 0;
   private sent = false;
   private finished = false;
   private scheduled = false;
-  private readonly link: Link | undefined;
-  /** Credit from below: the claimed link, or this stream's own (from `demand`, or unbounded). */
-  private readonly credit: Link;
-  private credits: Subscription | undefined;
-  private readonly wake = (): void => this.schedule();
 
   constructor(
     private readonly session: Session,
-    private readonly subscriber: Subscriber<T>,
+    subscriber: Subscriber<T>,
     private readonly request: unknown,
     demand: DemandInput | undefined,
   ) {
-    this.link = demand === undefined ? claim(this.wake) : undefined;
-    this.credit = this.link ?? createLink(NAME, demand === undefined ? Infinity : 0);
-    if (this.link === undefined) this.credit.wake = this.wake;
+    super(NAME, subscriber, demand);
+  }
+
+  protected credited(): void {
+    this.schedule();
   }
 
   start(demand: DemandInput | undefined): void {
     if (this.finished) return;
-    if (demand !== undefined) {
-      const credit = this.credit;
-      this.credits = subscribeCredits(
-        NAME,
-        demand,
-        (n) => grant(credit, n),
-        (error) => {
-          this.session.remove(this);
-          if (this.sent) this.session.send(frame({ type: 'cancel', id: this.id }));
-          this.fail(error);
-        },
-      );
-    }
+    this.listen(NAME, demand, (error) => {
+      this.session.remove(this);
+      if (this.sent) this.session.send(frame({ type: 'cancel', id: this.id }));
+      this.fail(error);
+    });
     if (this.session.open) this.opened();
   }
 
@@ -296,11 +283,7 @@ class Requested<T> {
       return violation(NAME, 'unrequested', `a value on stream ${this.id} beyond the credit given`);
     }
     this.outstanding--;
-    if (this.link !== undefined) emit(this.link, this.subscriber, value as T);
-    else {
-      if (this.credit.credit !== Infinity) this.credit.credit--;
-      this.subscriber.next(value as T);
-    }
+    this.emit(value as T);
     // a value swallowed on the way (filter) gave its credit back; an unbounded consumer tops up its installment
     if (this.deficit() > 0) this.schedule();
     return undefined;
@@ -309,21 +292,18 @@ class Requested<T> {
   complete(): void {
     if (this.finished) return;
     this.finished = true;
-    this.credits?.unsubscribe();
-    endWith(this.link, this.wake, () => this.subscriber.complete());
+    this.signalEnd(() => this.subscriber.complete());
   }
 
   fail(error: unknown): void {
     if (this.finished) return;
     this.finished = true;
-    this.credits?.unsubscribe();
-    endWith(this.link, this.wake, () => this.subscriber.error(error));
+    this.signalEnd(() => this.subscriber.error(error));
   }
 
   /** The subscriber left: cancel on the wire (if the stream was opened and has not ended). */
   cancel(): void {
-    this.credits?.unsubscribe();
-    if (this.link !== undefined) release(this.link, this.wake);
+    this.letGo();
     if (this.finished) return;
     this.finished = true;
     this.session.remove(this);
