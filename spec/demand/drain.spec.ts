@@ -152,6 +152,20 @@ describe('drain', () => {
       });
     });
 
+    it('a filter that swallows more than 4096 values in a row goes on after a pause of one frame per 4096', () => {
+      testScheduler().run(({ expectObservable }) => {
+        const input = Array.from({ length: 10_000 }, (_, i) => i);
+        const output = pull(input).pipe(
+          filter((x) => x % 5000 === 4999),
+          drain((x: number) => of(x), { concurrency: 4 }),
+        );
+        // 0..4095 are swallowed at 0 with their credit given back; the next 4 swallowed hold the 4 credits back
+        // until frame 1, where 4100..4998 are swallowed and 4999 passes; likewise 9999 at frame 2, and the array's
+        // end at once
+        expectObservable(output).toBe('-a(b|)', { a: 4999, b: 9999 });
+      });
+    });
+
     it("the README's diagram: a filter between pull and drain", () => {
       testScheduler().run(({ cold, expectObservable }) => {
         const output = pull(['a', 'b', 'c', 'd']).pipe(
@@ -328,6 +342,45 @@ describe('drain', () => {
       });
     });
 
+    it('a delaying operator after a synchronous producer that never ends: the drain errors, reads are bounded', () => {
+      let read = 0;
+      function* naturals(): Generator<number> {
+        while (read < 10_000) yield read++; // a bound, so a regression fails instead of hanging
+      }
+      testScheduler().run(({ cold, expectObservable }) => {
+        const output = pull(naturals()).pipe(
+          delay(1),
+          drain((x: number) => cold('-x|', { x }), { concurrency: 4 }),
+        );
+        // delay swallows every emission (credit back) until 4096 in a row; the next 4 hold the 4 credits back for a
+        // frame, so the producer waits, and the first delayed value arrives at 1, late: the drain errors there
+        expectObservable(output).toBe(
+          '-#',
+          undefined,
+          expect.objectContaining({ message: expect.stringContaining('delays values') }),
+        );
+      });
+      expect(read).toBe(4096 + 4);
+    });
+
+    it('a delaying operator after an async producer that never ends: the drain errors, reads are bounded', async () => {
+      let read = 0;
+      async function* naturals(): AsyncGenerator<number> {
+        while (read < 200_000) yield read++; // resolves in microtasks: without the pause no timer would ever fire
+      }
+      const error = await new Promise<unknown>((resolve) => {
+        pull(naturals())
+          .pipe(
+            delay(5),
+            drain((x: number) => of(x), { concurrency: 4 }),
+          )
+          .subscribe({ error: resolve, complete: () => resolve(undefined) });
+      });
+      expect(isBufferOverflowError(error)).toBe(true);
+      expect((error as Error).message).toContain('delays values');
+      expect(read).toBeLessThan(200_000);
+    });
+
     it('an operator that adds a value at the end (endWith) when no credit is left', () => {
       testScheduler().run(({ cold, expectObservable }) => {
         const drops = dropLane<string>();
@@ -348,17 +401,38 @@ describe('drain', () => {
         );
         expectObservable(drops.reasons$).toBe('--(bz)', { b: 'b:error', z: 'z:error' });
       });
-      // a producer that ends while it is subscribed (pull over a one-element array with credit 4): rxjs' concat sends
-      // z after that subscribe call has returned, when the producer has ended: a value after the end, named as such
+    });
+
+    it('values added after the producer ended are taken within the credit still outstanding, on rxjs 7 and 8', () => {
+      // pull over a one-element array with credit 4 ends while it is subscribed; rxjs 7's concat sends z once that end
+      // has been signalled, rxjs 8's while it is. Either way 3 credits are outstanding, so z is taken like a value
+      const seen: string[] = [];
       const errors: unknown[] = [];
+      let completed = false;
       pull(['a'])
         .pipe(
           endWith('z'),
           drain((x: string) => of(x), { concurrency: 4 }),
         )
+        .subscribe({ next: (x) => seen.push(x), error: (e) => errors.push(e), complete: () => (completed = true) });
+      expect({ seen, errors, completed }).toEqual({ seen: ['a', 'z'], errors: [], completed: true });
+    });
+
+    it('values added after the producer ended beyond the outstanding credit make the drain error, naming endWith', () => {
+      // concurrency 2 and projects that never end: a takes one permit, y the other, z has none
+      const errors: unknown[] = [];
+      const drops: Dropped<string>[] = [];
+      pull(['a'])
+        .pipe(
+          endWith('y', 'z'),
+          drain((_: string) => new Observable<string>(), { concurrency: 2, onDrop: (d) => drops.push(d) }),
+        )
         .subscribe({ error: (e) => errors.push(e) });
+      expect(errors).toHaveLength(1);
       expect(isBufferOverflowError(errors[0])).toBe(true);
-      expect((errors[0] as Error).message).toMatch(/adds values after the producer ended \(endWith/);
+      // rxjs 7 sends y and z after the end (a late value), rxjs 8 while it is signalled: both messages name endWith
+      expect((errors[0] as Error).message).toMatch(/endWith/);
+      expect(drops.map((d) => d.value).sort()).toEqual(['a', 'y', 'z']);
     });
 
     it('an unlinked drain takes `concurrency` values and errors on the next', () => {

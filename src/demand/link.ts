@@ -1,3 +1,4 @@
+import { asyncScheduler } from 'rxjs';
 import type { Subscriber } from 'rxjs';
 import { addCredit } from '../internal/credit.js';
 
@@ -45,7 +46,21 @@ export interface Link {
   ending: boolean;
   /** Called after credit is granted, so a producer that was waiting for it goes on. */
   wake: (() => void) | undefined;
+  /**
+   * Producer side, optional (a link made by an older copy lacks them): emissions swallowed in a row since the last one
+   * that reached the consumer or the last pause, and credits of swallowed emissions held back until the pause ends.
+   */
+  swallowed?: number;
+  held?: number;
 }
+
+/**
+ * Swallowed emissions in a row after which their credit comes back only after a pause of one millisecond (one frame
+ * in virtual time): an operator that keeps values to send them later (`delay`, `observeOn`) swallows every emission
+ * too, and without the pause a synchronous producer would read its whole input (forever, if it never ends) before the
+ * first delayed value could reach the consumer and make it name the operator. `filter` goes on, this many per pause.
+ */
+export const SWALLOWED_IN_A_ROW = 4096;
 
 const CONTEXT = Symbol.for('rxjs-backpressure.link-context.v1');
 
@@ -165,19 +180,36 @@ export function emit<T>(link: Link, destination: Subscriber<T>, value: T): void 
     const swallowed = link.pending;
     link.pending = outerPending;
     link.emitting = outerEmitting;
-    if (swallowed && link.credit !== Infinity) {
-      link.credit++;
-      // the producer that holds the link now may be another one (resubscribed during this emission), waiting
-      link.wake?.();
+    if (!swallowed) link.swallowed = 0;
+    else if (link.credit !== Infinity) {
+      link.swallowed = (link.swallowed ?? 0) + 1;
+      if (link.swallowed <= SWALLOWED_IN_A_ROW) {
+        link.credit++;
+        // the producer that holds the link now may be another one (resubscribed during this emission), waiting
+        link.wake?.();
+      } else holdBack(link);
     }
   }
 }
 
+/** Gives the credit of a swallowed emission back after the pause (see {@link SWALLOWED_IN_A_ROW}). */
+function holdBack(link: Link): void {
+  link.held = (link.held ?? 0) + 1;
+  if (link.held > 1) return;
+  asyncScheduler.schedule(() => {
+    const held = link.held ?? 0;
+    link.held = 0;
+    link.swallowed = 0;
+    link.credit = addCredit(link.credit, held);
+    link.wake?.();
+  }, 1);
+}
+
 /**
  * What a value reaching a strict consumer (a drain) is: `PAID` the value of the producer's current emission;
- * `UNLINKED` no producer holds the link (none ever did, or the one that did is signalling its end) and credit was
- * outstanding (the value took one); `EXTRA` a second value within one emission; `LATE` a value outside any emission
- * of the producer holding the link, or after it ended; `ENDED` a value sent while the producer signals its end, with no
+ * `UNLINKED` no producer holds the link (none ever did, or the one that did is signalling its end or has ended) and
+ * credit was outstanding (the value took one); `EXTRA` a second value within one emission; `LATE` a value outside any
+ * emission of the producer holding the link, or after it ended with no credit outstanding; `ENDED` a value sent while the producer signals its end, with no
  * credit outstanding (an operator that adds values at the end: `endWith`, `concatWith`, `defaultIfEmpty`, `repeat` into
  * a source that does not obey demand); `UNREQUESTED` no producer holds the link and no credit was outstanding.
  */
@@ -196,12 +228,16 @@ export function accept(link: Link): Arrival {
     return PAID;
   }
   if (link.emitting) return EXTRA;
-  if (link.claimed || (link.released && !link.ending)) return LATE;
+  if (link.claimed) return LATE;
+  // No producer holds the link. A value within the credit still outstanding is welcome whatever sent it, even after
+  // the producer ended (an `endWith` value: rxjs 7 sends it once the producer's end has been signalled, rxjs 8 while
+  // it is); the consumer never gets more than it asked for.
   if (link.credit > 0) {
     if (link.credit !== Infinity) link.credit--;
     return UNLINKED;
   }
-  return link.released && link.ending ? ENDED : UNREQUESTED;
+  if (link.released) return link.ending ? ENDED : LATE;
+  return UNREQUESTED;
 }
 
 /**
