@@ -344,7 +344,9 @@ export type ProtocolViolation =
  *
  * requestStream(socket, { feed: 'prices' })
  *   .pipe(drain((price) => render(price)))
- *   .subscribe({ error: (e) => (isProtocolError(e) ? report(`server broke the protocol: ${e.reason}`) : reconnect(e)) });
+ *   .subscribe({
+ *     error: (e) => (isProtocolError(e) ? report(`server broke the protocol: ${e.reason}`) : reconnect(e)),
+ *   });
  * ```
  *
  * @see {@link isProtocolError}

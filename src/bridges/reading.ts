@@ -19,8 +19,8 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 const NOTHING: unique symbol = Symbol('nothing') as never;
 
 /**
- * The reader's side of an Observable, shared by {@link toAsyncIterable} and {@link toReadableStream}: reads one value at
- * a time, subscribes at the first read, and leaves on `leave()` (return(), cancel()).
+ * The reader's side of an Observable, shared by {@link toAsyncIterable} and {@link toReadableStream}: reads one value
+ * at a time, subscribes at the first read, and leaves on `leave()` (return(), cancel()).
  */
 export class ReadAhead<T> {
   private run: ReadRun<T> | undefined;

@@ -12,8 +12,8 @@ import { ReadAhead } from './reading.js';
  * stream's own queue is kept empty (`highWaterMark` 0): the values held ahead are the bridge's, never more than
  * `capacity`. A push source that outruns the reader fills at most `capacity` values, then `overflow` applies
  * (`'error'` by default: the overflowing value is reported `'overflow'`, the source stopped, the values held before
- * it read, then the stream errors with `BufferOverflowError`). `cancel()` unsubscribes the source and reports the values
- * held `'cancelled'`; an upstream error errors the stream after the values sent before it.
+ * it read, then the stream errors with `BufferOverflowError`). `cancel()` unsubscribes the source and reports the
+ * values held `'cancelled'`; an upstream error errors the stream after the values sent before it.
  *
  * ```
  * source:   pull(generator of a, b, c, d)              capacity: 1

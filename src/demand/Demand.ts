@@ -102,10 +102,10 @@ export class Demand extends Observable<number> {
    *
    * After subscribing upstream it requests `concurrency` credits on this `Demand`, then one more each time an inner
    * observable completes while upstream is still active (once upstream has completed, no further credit is requested:
-   * it would only wait on the `Demand` for a later subscriber). A value that arrives without having been requested errors the stream with
-   * `BufferOverflowError` (nothing is buffered here). Between the producer (a queue operator or {@link pull}) and its
-   * `drain`, only one-to-one operators (`map`, `tap`) may stand: a `filter` in between swallows values whose credit is
-   * then never returned, and the pipeline stalls.
+   * it would only wait on the `Demand` for a later subscriber). A value that arrives without having been requested
+   * errors the stream with `BufferOverflowError` (nothing is buffered here). Between the producer (a queue operator or
+   * {@link pull}) and its `drain`, only one-to-one operators (`map`, `tap`) may stand: a `filter` in between swallows
+   * values whose credit is then never returned, and the pipeline stalls.
    *
    * ```
    * source:   -a-b-c-------|      (bufferBounded({ capacity: 5, demand }))

@@ -95,8 +95,12 @@ export function drainSettings<T, R>(
  * or delays values (`delay`, `observeOn`, `debounceTime`) makes the drain error with a `BufferOverflowError` that
  * names the cause; put a queue operator after such an operator. Operators that subscribe to several sources (`merge`,
  * `combineLatest`) end the chain: the first demand-aware producer subscribed links, the values of the others reach the
- * drain outside its emissions and error it. A drain linked to nothing (a plain `Subject` upstream) has requested
- * `concurrency` values, takes that many and errors on the next, naming the fix: it never buffers.
+ * drain outside its emissions and error it. Values an operator adds once the producer has ended (`endWith`,
+ * `concatWith`, `defaultIfEmpty`) are taken within the credit still outstanding, and beyond it error the drain,
+ * naming those operators. After 4096 swallowed values in a row, their credit comes back after a 1 ms pause, so a
+ * `delay` after a producer that never ends is named too, not read forever. A drain linked to nothing (a plain
+ * `Subject` upstream) has requested `concurrency` values, takes that many and errors on the next, naming the fix: it
+ * never buffers.
  *
  * A project result that is a Promise, an array or an iterable is read directly, without an inner subscription.
  * `ordered: true` emits results in input order while up to `concurrency` projects run (a finished project's slot is

@@ -356,9 +356,11 @@ export class DrainRun<T, R> extends Ledger<T, R> {
             `combineLatest, ...) or adds values after the producer ended (endWith, concatWith, ...); ${fix}`
           : arrival === ENDED
             ? `${operator}: received a value as its producer ended, with no credit left (concurrency ${limit}): an ` +
-              'operator between them adds values at the end (endWith, concatWith, defaultIfEmpty, catchError, repeat or ' +
+              'operator between them adds values at the end (endWith, concatWith, defaultIfEmpty, catchError, ' +
+              'repeat or ' +
               `retry into a source that does not obey demand, ...); ${fix}`
-            : `${operator}: received a value it did not request (concurrency ${limit}): nothing upstream obeys demand. ` +
+            : `${operator}: received a value it did not request (concurrency ${limit}): ` +
+              'nothing upstream obeys demand. ' +
               'Put a queue operator (dropOnFull, bufferBounded, ...) or pull() in front of it; only one-to-one ' +
               'operators may stand between them (a producer resubscribed later, e.g. by retry with a delay between ' +
               'producer and drain, is not linked either)';

@@ -209,9 +209,10 @@ function holdBack(link: Link): void {
  * What a value reaching a strict consumer (a drain) is: `PAID` the value of the producer's current emission;
  * `UNLINKED` no producer holds the link (none ever did, or the one that did is signalling its end or has ended) and
  * credit was outstanding (the value took one); `EXTRA` a second value within one emission; `LATE` a value outside any
- * emission of the producer holding the link, or after it ended with no credit outstanding; `ENDED` a value sent while the producer signals its end, with no
- * credit outstanding (an operator that adds values at the end: `endWith`, `concatWith`, `defaultIfEmpty`, `repeat` into
- * a source that does not obey demand); `UNREQUESTED` no producer holds the link and no credit was outstanding.
+ * emission of the producer holding the link, or after it ended with no credit outstanding; `ENDED` a value sent while
+ * the producer signals its end, with no credit outstanding (an operator that adds values at the end: `endWith`,
+ * `concatWith`, `defaultIfEmpty`, `repeat` into a source that does not obey demand); `UNREQUESTED` no producer holds
+ * the link and no credit was outstanding.
  */
 export type Arrival = 0 | 1 | 2 | 3 | 4 | 5;
 export const PAID = 0;

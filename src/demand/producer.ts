@@ -33,7 +33,9 @@ export abstract class Producer<T> {
   /** Credit arrived (from the consumer's link, or from `demand`). */
   protected abstract credited(): void;
 
-  /** Subscribes `demand`, if given: its credits add to this producer's; an illegal credit or its error go to `failed`. */
+  /**
+   * Subscribes `demand`, if given: its credits add to this producer's; an illegal credit or its error goes to `failed`.
+   */
   protected listen(operator: string, demand: DemandInput | undefined, failed: (error: unknown) => void): void {
     if (demand === undefined) return;
     const credit = this.credit;

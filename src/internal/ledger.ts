@@ -177,7 +177,7 @@ export abstract class Ledger<T, R = T> {
   }
 }
 
-/** Turns an `onDrop` option (a function, or an Observer like tap's) into one function; undefined when nobody listens. */
+/** Turns an `onDrop` option (a function, or an Observer like tap's) into one function; undefined if nobody listens. */
 export function reporter<T>(handler: DropHandler<T> | undefined): ((drop: Dropped<T>) => void) | undefined {
   if (handler === undefined) return undefined;
   if (typeof handler === 'function') return handler;

@@ -1,11 +1,11 @@
 /**
  * A fixed-memory, log-bucketed histogram of non-negative durations in ms (the DDSketch idea with a fixed range).
  *
- * Bucket i >= 1 holds values in (MIN * G^(i-1), MIN * G^i] (bucket 1 also MIN itself) with G = (1 + ERROR) / (1 - ERROR); a percentile is answered
- * with the bucket's midpoint 2 * MIN * G^i / (G + 1), whose relative error is at most ERROR = 2%. Values below MIN
- * (1 µs), including 0 (a value delivered at once), count in bucket 0 and read as 0. Values above MAX (10^9 ms, about
- * 11.6 days) count in the last bucket. Recording is O(1); reading walks the ~700 buckets once, with no sort and no
- * per-sample storage.
+ * Bucket i >= 1 holds values in (MIN * G^(i-1), MIN * G^i] (bucket 1 also MIN itself) with
+ * G = (1 + ERROR) / (1 - ERROR); a percentile is answered with the bucket's midpoint 2 * MIN * G^i / (G + 1), whose
+ * relative error is at most ERROR = 2%. Values below MIN (1 µs), including 0 (a value delivered at once), count in
+ * bucket 0 and read as 0. Values above MAX (10^9 ms, about 11.6 days) count in the last bucket. Recording is O(1);
+ * reading walks the ~700 buckets once, with no sort and no per-sample storage.
  */
 export const RELATIVE_ERROR = 0.02;
 const MIN = 0.001;

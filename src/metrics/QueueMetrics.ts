@@ -69,7 +69,8 @@ interface Mark {
  *
  * @param options `scheduler`: the clock for snapshot times, rates and alert evaluation
  * @see {@link QueueMetrics.alerts} alert transitions
- * @see {@link dropOnFull}, {@link bufferBounded}, {@link shedByPriority}, {@link adaptiveBuffer} the operators that report here
+ * @see {@link dropOnFull}, {@link bufferBounded}, {@link shedByPriority}, {@link adaptiveBuffer} the operators that
+ * report here
  */
 export class QueueMetrics {
   /** The clock of this metrics object. */

@@ -60,11 +60,11 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T>, AgingOptions 
  * they flow.
  *
  * Every `interval` (on `scheduler`) it takes the `percentile` queue wait of the values delivered in that interval,
- * exactly, from three counters (no samples kept, no sorting). The age of the oldest value still queued counts as one more
- * sample: that value will wait at least that long, and it is what makes a stalled consumer, which delivers nothing,
- * still shrink the queue. Values delivered at once, without queueing, count as a wait of 0 (the percentile is over
- * every value delivered, as in {@link QueueMetrics.queueTime}); an interval with nothing delivered and nothing queued
- * reads as 0, so an idle stream grows back to `maxCapacity`.
+ * exactly, from three counters (no samples kept, no sorting). The age of the oldest value still queued counts as one
+ * more sample: that value will wait at least that long, and it is what makes a stalled consumer, which delivers
+ * nothing, still shrink the queue. Values delivered at once, without queueing, count as a wait of 0 (the percentile is
+ * over every value delivered, as in {@link QueueMetrics.queueTime}); an interval with nothing delivered and nothing
+ * queued reads as 0, so an idle stream grows back to `maxCapacity`.
  *
  * Then: over 2 x `targetLatency` the capacity is multiplied by `decrease` and rounded down; under `targetLatency` / 2
  * it is multiplied by `increase` and rounded up; in between it holds. Each step moves at least one slot (a capacity
@@ -78,8 +78,8 @@ export interface AdaptiveBufferOptions<T> extends QueueOptions<T>, AgingOptions 
  * Shrinking never drops what is already queued: the queue only stops admitting (reason `'overflow'`) until it is
  * below the new capacity. So the wait comes down only as fast as the consumer drains the excess: started full at
  * 1000 against a consumer of 100/s, values keep waiting about 10 s whatever the capacity says; when overload is
- * expected from the start, give a small `initialCapacity` and let it grow. Growing admits more at once. Everything else is {@link dropOnFull}: credit, drops with
- * reasons, delivery of the queue after upstream completes.
+ * expected from the start, give a small `initialCapacity` and let it grow. Growing admits more at once. Everything else
+ * is {@link dropOnFull}: credit, drops with reasons, delivery of the queue after upstream completes.
  *
  * Watch the capacity with `onCapacity` (each change of this subscription) or `metrics.capacity` (summed over the
  * subscriptions reporting to it). A callback rather than a `capacity$` Observable because the capacity belongs to a

@@ -21,8 +21,8 @@ export interface ShedByPriorityOptions<T> extends QueueOptions<T>, AgingOptions 
  *
  * Delivers the highest priority first, FIFO within a priority. When full, an arrival evicts the oldest queued value of
  * the lowest priority strictly below its own (reason `'evicted'`); if there is none, the arrival is dropped (reason
- * `'overflow'`): equal priorities never evict each other. A `priority` that throws or returns a non-finite number errors
- * the stream, and that value is reported dropped with reason `'error'`.
+ * `'overflow'`): equal priorities never evict each other. A `priority` that throws or returns a non-finite number
+ * errors the stream, and that value is reported dropped with reason `'error'`.
  *
  * Strict priority starves: while higher-priority values keep the queue busy, lower ones wait (and are the first to be
  * shed). That is the point under overload; if low priority must make progress, give it its own stream.

@@ -211,7 +211,9 @@ const SCHEMA = {
  *
  * // Stay inside a partner API quota of 100 request units per minute per tenant, queueing up to 50 calls each.
  * calls$.pipe(
- *   throttleTokenBucket({ rate: 100, per: 60_000, burst: 10, cost: (c) => c.units, capacity: 50, key: (c) => c.tenant }),
+ *   throttleTokenBucket({
+ *     rate: 100, per: 60_000, burst: 10, cost: (c) => c.units, capacity: 50, key: (c) => c.tenant,
+ *   }),
  * );
  * ```
  *

@@ -14,7 +14,9 @@ export interface RegisterQueueMetricsOptions {
   name: string;
   /** The prom-client registry to add the metrics to. Default prom-client's global `register`. */
   registry?: Registry | undefined;
-  /** Constant labels on every series, e.g. `{ queue: 'orders' }` (not `reason`, `quantile` or `le`, which are taken). */
+  /**
+   * Constant labels on every series, e.g. `{ queue: 'orders' }` (not `reason`, `quantile` or `le`, which are taken).
+   */
   labels?: Record<string, string> | undefined;
   /**
    * Upper bounds in seconds of the queue-time histogram's buckets (`le`), finite, >= 0 and strictly increasing; the
@@ -161,7 +163,8 @@ export function registerQueueMetrics(
     );
   } else if (family.buckets.join() !== buckets.join()) {
     throw new Error(
-      `${OPERATOR}: ${prefix}_queue_time_seconds is already registered with the buckets [${family.buckets.join(', ')}]; ` +
+      `${OPERATOR}: ${prefix}_queue_time_seconds is already registered with the buckets ` +
+        `[${family.buckets.join(', ')}]; ` +
         `a queue sharing its name must use the same buckets, got [${buckets.join(', ')}]`,
     );
   } else if (family.members.has(key)) {
@@ -292,7 +295,9 @@ function createFamily(
   registry.registerMetric(queueTimeHistogram(queueTime, labelNames, buckets, members));
   new Gauge({
     name: quantiles,
-    help: 'Time values waited in the queue, in seconds, at each quantile since start, this process only (2% relative error).',
+    help:
+      'Time values waited in the queue, in seconds, at each quantile since start, this process only ' +
+      '(2% relative error).',
     labelNames: [...labelNames, 'quantile'],
     registers,
     collect() {

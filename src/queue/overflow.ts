@@ -27,7 +27,7 @@ export interface Room<T> {
  */
 export type OverflowPolicy = <T>(room: Room<T>, value: T, rank: number, size: number, bound: number) => boolean;
 
-/** bufferBounded: the stream errors with BufferOverflowError; the arrival and everything queued are reported 'error'. */
+/** bufferBounded: the stream errors with BufferOverflowError; the arrival and all queued are reported 'error'. */
 export const errorWhenFull: OverflowPolicy = (room, value, _rank, size) => {
   const { operator, capacity } = room;
   room.fail(
@@ -67,7 +67,7 @@ export const dropBuffer = evicting((room) => {
   while (room.store.size > 0 && !room.over) room.evict(room.store.shift());
 });
 
-/** shedByPriority: the oldest value of the lowest priority strictly below the arrival's is evicted, else it is refused. */
+/** shedByPriority: the oldest value of the lowest priority strictly below the arrival's is evicted, or it's refused. */
 export const evictLowerPriority: OverflowPolicy = (room, value, rank, size, bound) => {
   const store = room.store as PriorityStore<never>;
   const lowest = store.lowest();

@@ -178,7 +178,8 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
       return;
     }
     const error = new RateLimitExceededError(
-      `${this.operator}: rate limit exceeded, the token bucket cannot pay for this value (retry after ${retryAfter} ms)`,
+      `${this.operator}: rate limit exceeded, the token bucket cannot pay for this value ` +
+        `(retry after ${retryAfter} ms)`,
       retryAfter,
     );
     if (held) this.fail(error);

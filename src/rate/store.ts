@@ -25,7 +25,8 @@ import { StoreRun } from './storeRun.js';
  *
  * // A bucket kept by your own service, asked over HTTP.
  * const store = tokenBucketStore({
- *   take: (request: TokenRequest) => fetch('/quota/take', { method: 'POST', body: JSON.stringify(request) }).then((r) => r.json()),
+ *   take: (request: TokenRequest) =>
+ *     fetch('/quota/take', { method: 'POST', body: JSON.stringify(request) }).then((r) => r.json()),
  * });
  * calls$.pipe(throttleTokenBucket({ rate: 10, burst: 10, store })).subscribe(send);
  * ```

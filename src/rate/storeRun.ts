@@ -177,7 +177,8 @@ function answerOf(grant: unknown): string {
   if (typeof grant !== 'object' || grant === null) return describe(grant);
   try {
     const { granted, retryAfter } = grant as Record<string, unknown>;
-    return `{ granted: ${typeof granted === 'boolean' ? granted : describe(granted)}, retryAfter: ${describe(retryAfter)} }`;
+    const shown = typeof granted === 'boolean' ? granted : describe(granted);
+    return `{ granted: ${shown}, retryAfter: ${describe(retryAfter)} }`;
   } catch {
     return describe(grant);
   }

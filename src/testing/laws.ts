@@ -338,9 +338,9 @@ async function fastCheck(): Promise<FastCheckModule> {
  *
  * The factory gets a {@link LawContext} to wire in (`demand`, `onDrop`, `scheduler`) and returns the operator: a
  * pipeline that drops values without telling `onDrop` breaks conservation. A run whose source completes is given
- * unbounded credit and time, so what was queued can still come out; a run that ends without an end is unsubscribed. Resolves when every
- * run keeps the laws; rejects with fast-check's report (the shrunk counterexample and its seed) otherwise.
- * fast-check is an optional peer dependency: without it, this rejects with an error saying to install it.
+ * unbounded credit and time, so what was queued can still come out; a run that ends without an end is unsubscribed.
+ * Resolves when every run keeps the laws; rejects with fast-check's report (the shrunk counterexample and its seed)
+ * otherwise. fast-check is an optional peer dependency: without it, this rejects with an error saying to install it.
  *
  * ```
  * source:   -1-2-3-4-5-|        random arrivals, credits, time, complete | error | unsubscribe
@@ -361,7 +361,9 @@ async function fastCheck(): Promise<FastCheckModule> {
  *   await checkLaws(
  *     (ctx) =>
  *       pipe(
- *         throttleTokenBucket({ rate: 1, per: 10, burst: 2, mode: 'drop', onDrop: ctx.onDrop, scheduler: ctx.scheduler }),
+ *         throttleTokenBucket({
+ *           rate: 1, per: 10, burst: 2, mode: 'drop', onDrop: ctx.onDrop, scheduler: ctx.scheduler,
+ *         }),
  *         dropOnFull({ capacity: 3, demand: ctx.demand, onDrop: ctx.onDrop, scheduler: ctx.scheduler }),
  *         map((n: number) => ({ n })),
  *       ),
