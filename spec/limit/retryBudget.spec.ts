@@ -53,6 +53,20 @@ describe('retryBudget', () => {
     expect(withdraw(budget, 10)).toBe(3);
   });
 
+  it('the two allowances add up: ratio x calls plus minPerSecond, each spent in its own window', () => {
+    const clock = new Clock();
+    const budget = retryBudget({ ratio: 0.2, minPerSecond: 10, ttl: 10_000, scheduler: clock });
+    for (let i = 0; i < 100; i++) budget.deposit();
+    // 0.2 x 100 from the ratio part, 10 more from the per-second part (API.md: "under ratio of the calls plus
+    // minPerSecond")
+    expect(budget.balance).toBe(30);
+    expect(withdraw(budget, 40)).toBe(30);
+    expect(budget.balance).toBe(0);
+    clock.advance(1100); // the per-second part is free again; the 20 charged to the ratio part still count
+    expect(budget.balance).toBe(10);
+    expect(withdraw(budget, 40)).toBe(10);
+  });
+
   it('a wall clock stepping back neither refills nor empties it', () => {
     let offset = 0;
     const clock = new Clock();
@@ -131,6 +145,8 @@ describe('the retry storm', () => {
     expect(Math.max(...withBudget)).toBeLessThanOrEqual(130);
     expect(Math.min(...steady(withBudget))).toBeGreaterThanOrEqual(100);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    // both allowances are spent: well above 100 + 0.2 x 100 (the ratio part alone), below the bound
+    expect(mean(steady(withBudget))).toBeGreaterThan(120);
     console.log(
       `retry storm, 100 calls/s answered 503, maxAttempts 10: downstream requests per second ` +
         `without a budget mean ${mean(steady(without))} (max ${Math.max(...without)}); ` +

@@ -38,19 +38,21 @@ const RETRY_BUDGET = {
 } satisfies Schema<RetryBudgetOptions>;
 
 /**
- * A retry budget: retries are allowed while they stay under `ratio` of the calls made in the last `ttl` ms, or under
- * `minPerSecond` in the last second, shared by every stream given it (Finagle's RetryBudget, gRPC's retry throttling).
+ * A retry budget: retries are allowed while they stay under `ratio` of the calls made in the last `ttl` ms plus
+ * `minPerSecond` a second, shared by every stream given it (Finagle's RetryBudget, gRPC's retry throttling).
  *
  * Retries with a fixed `maxAttempts` multiply the load on a downstream exactly when it is failing: 10 attempts against
  * a service that answers 503 to everything send it 10x the traffic. A budget bounds the retries by the traffic: under
  * a sustained storm a downstream sees at most `(1 + ratio) x calls + minPerSecond` requests per second, whatever
  * `maxAttempts` says; when calls mostly succeed, the few that fail are all retried.
  *
- * Exactly: `tryWithdraw()` succeeds when fewer than `ratio x calls` retries were taken in the last `ttl` ms, or fewer
- * than `minPerSecond` in the last second; calls are the `deposit()`s of the last `ttl` ms. The windows are 10 buckets
- * each and err on the safe side: a call counts for 0.9 to 1 x `ttl`, a retry against the budget for 1 to 1.1 x
- * `ttl` (or second). Over any `ttl`, retries stay within `ratio x calls + minPerSecond x ttl / 1000` (Finagle's bound);
- * the `minPerSecond` part is never saved up beyond one second, so a quiet client cannot burst. Time is the scheduler's
+ * Exactly: the two allowances add up. A retry is charged to the ratio part while fewer than `ratio x calls` retries
+ * were charged there in the last `ttl` ms (calls are the `deposit()`s of the last `ttl` ms), else to the `minPerSecond`
+ * part while fewer than `minPerSecond` were charged there in the last second; `tryWithdraw()` fails when neither has
+ * room. So 100 calls at once allow 0.2 x 100 + 10 = 30 retries, and a sustained 100 calls a second about 30 retries a
+ * second. The windows are 10 buckets each and err on the safe side: a call counts for 0.9 to 1 x `ttl`, a retry for
+ * 1 to 1.1 x `ttl` (or second). Over any `ttl`, retries stay within `ratio x calls + minPerSecond x ttl / 1000`
+ * (Finagle's bound); the `minPerSecond` part is never saved up beyond one second, so a quiet client cannot burst. Time is the scheduler's
  * (monotonic: a wall clock stepping back freezes the windows, it does not refill them).
  *
  * ```
@@ -97,20 +99,24 @@ class Budget implements RetryBudget {
 
   tryWithdraw(): boolean {
     const now = this.clock.now();
-    if (this.room(now) <= 0) return false;
-    this.retries.add(now);
-    this.recent.add(now);
+    if (this.byRatio(now) > 0) this.retries.add(now);
+    else if (this.byRate(now) > 0) this.recent.add(now);
+    else return false;
     return true;
   }
 
   get balance(): number {
-    return Math.max(0, Math.ceil(this.room(this.clock.now())));
+    const now = this.clock.now();
+    return Math.max(0, Math.ceil(this.byRatio(now))) + Math.max(0, Math.ceil(this.byRate(now)));
   }
 
-  /** How far under either allowance the retries are (> 0: one more is allowed). */
-  private room(now: number): number {
-    const byRatio = this.s.ratio * this.calls.within(now) - this.retries.covering(now);
-    const byRate = this.s.minPerSecond - this.recent.covering(now);
-    return byRatio > byRate ? byRatio : byRate;
+  /** Room left in the ratio allowance (> 0: one more retry may be charged there). */
+  private byRatio(now: number): number {
+    return this.s.ratio * this.calls.within(now) - this.retries.covering(now);
+  }
+
+  /** Room left in the per-second allowance. */
+  private byRate(now: number): number {
+    return this.s.minPerSecond - this.recent.covering(now);
   }
 }
