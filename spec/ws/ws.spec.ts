@@ -246,8 +246,60 @@ describe('requestStream + serveStreams: demand across the socket', () => {
     expect(count).toBe(150_000);
   }, 30_000);
 
+  it("an unbounded client requests in installments of at most the server's maxCredit (1000 here)", async () => {
+    const small = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    const served: Subscription[] = [];
+    small.on('connection', (socket) => served.push(serveStreams(socket, route, { maxCredit: 1000 })));
+    await new Promise<void>((resolve) => small.once('listening', () => resolve()));
+    try {
+      const socket = new WebSocket(`ws://127.0.0.1:${(small.address() as AddressInfo).port}`);
+      sockets.push(socket);
+      await new Promise((resolve) => socket.once('open', resolve));
+      const sent: Record<string, unknown>[] = [];
+      const received: string[] = [];
+      // credit on the wire as the client sees it at each frame it sends (given minus values received so far)
+      let given = 0;
+      let values = 0;
+      let most = 0;
+      const send = socket.send.bind(socket);
+      socket.send = ((data: string) => {
+        const f = JSON.parse(data) as Record<string, unknown>;
+        sent.push(f);
+        given += typeof f['n'] === 'number' ? f['n'] : 0;
+        most = Math.max(most, given - values);
+        send(data);
+      }) as typeof socket.send;
+      socket.on('message', (data) => {
+        const type = (JSON.parse(String(data)) as { type: string }).type;
+        received.push(type);
+        if (type === 'next') values++;
+      });
+      const count = (): Promise<number[]> =>
+        lastValueFrom(requestStream<number>(socket, { kind: 'count', limit: 5000 }).pipe(toArray()));
+      const first = await count();
+      expect(first).toHaveLength(5000);
+      expect(first[4999]).toBe(4999);
+      // the first stream opens with 1 credit; the server's first frame says its limits; then installments of 1000
+      expect(sent[0]).toMatchObject({ type: 'open', n: 1 });
+      expect(received[0]).toBe('limits');
+      expect(sent.filter((f) => f['type'] === 'request').length).toBeGreaterThan(5); // 5000 values, 1000 at most
+      expect(most).toBe(1000);
+      // a later stream on the socket opens with a whole installment, within maxCredit
+      sent.length = 0;
+      expect(await count()).toHaveLength(5000);
+      expect(sent[0]).toMatchObject({ type: 'open', n: 1000 });
+    } finally {
+      for (const s of served) s.unsubscribe();
+      for (const client of small.clients) client.terminate();
+      await new Promise<void>((resolve) => small.close(() => resolve()));
+    }
+  });
+
   it('a synchronous route that ignores demand is stopped at the first value beyond the credit', async () => {
     const socket = await connect();
+    // a synchronous route within its credit completes; and the socket has the server's limits now, so the next stream
+    // opens with its whole credit (the first stream on a socket opens with 1)
+    expect(await lastValueFrom(requestStream(socket, { kind: 'echo', value: 7 }, of(1)))).toBe(7);
     const demand = new Demand();
     demand.request(3);
     const values: unknown[] = [];
@@ -260,8 +312,6 @@ describe('requestStream + serveStreams: demand across the socket', () => {
     expect(values).toEqual([0, 1, 2]);
     expect((error as Error).message).toMatch(/beyond the client's credit/);
     expect(seen.running).toBe(0);
-    // a synchronous route within its credit completes
-    expect(await lastValueFrom(requestStream(socket, { kind: 'echo', value: 7 }, of(1)))).toBe(7);
   });
 
   it('a route that ignores demand ends its stream with an error naming the fix, not a buffer', async () => {
@@ -423,7 +473,9 @@ describe('requestStream: a server that breaks the protocol', () => {
         socket.send(JSON.stringify({ type: 'next', id: open['id'], value: i }));
       }
     }, demand);
-    expect(values).toEqual([0, 1, 2]);
+    // a server that sends no limits frame: the client opened with 1 credit (it tops up once it has heard from the
+    // server, but this one floods first), so the second value is beyond the credit
+    expect(values).toEqual([0]);
     expect(isProtocolError(error)).toBe(true);
     expect(error.reason).toBe('unrequested');
     expect(code).toBe(1002);

@@ -12,7 +12,9 @@ const NAME = 'requestStream';
 
 /**
  * The most credit a stream keeps outstanding on the wire: a consumer with more (or unbounded) demand requests in
- * installments, topping up once half is spent. Within serveStreams' default `maxCredit` (2 ** 20).
+ * installments, topping up once half is spent. Smaller if the server's `limits` frame says its `maxCredit` is; until
+ * the client has heard from the server on this socket, 1 (the only credit no `maxCredit` refuses): serveStreams
+ * answers a socket's first open with its limits, before any value.
  */
 const INSTALLMENT = 2 ** 16;
 
@@ -23,8 +25,10 @@ const INSTALLMENT = 2 ** 16;
  *
  * A demand-aware producer linked like {@link pull}: without `demand`, the drain below it in the pipe chain gives the
  * credit, so a browser drain paced by `animationFrames()` slows the producer on the server. With a `demand`, that
- * gives it; with neither, demand is unbounded and it requests in installments of 2 ** 16. Credit granted
- * within one task goes out as one request(n) frame.
+ * gives it; with neither, demand is unbounded and it requests in installments of 2 ** 16, or of the server's
+ * `maxCredit` if that is smaller. The first stream on a socket opens with 1 credit: serveStreams answers it with its
+ * limits, before any value, and the stream tops up to its consumer's credit then. Credit granted within one task goes
+ * out as one request(n) frame.
  *
  * The stream completes when the server's route completes, and errors with the route's error message (an `Error` with
  * its message and name) when it errors. Unsubscribing sends `cancel`, and the server unsubscribes its route. A socket
@@ -88,6 +92,10 @@ class Session {
   private unlisten: (() => void) | undefined;
   /** Set once the socket is unusable: every stream opened later errors with it at once. */
   private ended: Error | undefined;
+  /** The server's `maxCredit`, from its `limits` frame. */
+  private maxCredit: number | undefined;
+  /** A frame has come from the server (its `limits` frame comes first, so none is coming after any other). */
+  private heard = false;
 
   constructor(readonly socket: WebSocketLike) {}
 
@@ -119,6 +127,12 @@ class Session {
     }
   }
 
+  /** The most credit a stream may keep outstanding (see INSTALLMENT). */
+  get installment(): number {
+    if (this.maxCredit !== undefined) return Math.min(INSTALLMENT, this.maxCredit);
+    return this.heard ? INSTALLMENT : 1;
+  }
+
   get open(): boolean {
     return this.ended === undefined && this.socket.readyState === OPEN;
   }
@@ -143,6 +157,10 @@ class Session {
     this.end(error);
   }
 
+  private topUpAll(): void {
+    for (const stream of this.streams.values()) stream.credited();
+  }
+
   private frame(text: string | undefined): void {
     if (this.ended !== undefined) return;
     const parsed = parse(NAME, text);
@@ -151,6 +169,25 @@ class Session {
       return;
     }
     const { type, id } = parsed;
+    const first = !this.heard;
+    this.heard = true;
+    if (type === 'limits' && id === undefined) {
+      const { maxCredit } = parsed;
+      if (typeof maxCredit !== 'number' || !Number.isSafeInteger(maxCredit) || maxCredit <= 0) {
+        this.violated(
+          violation(
+            NAME,
+            'malformed',
+            `a limits frame whose maxCredit is ${describe(maxCredit)}, not a positive integer`,
+          ),
+        );
+        return;
+      }
+      this.maxCredit = maxCredit;
+      this.topUpAll();
+      return;
+    }
+    if (first) this.topUpAll(); // no limits frame is coming: the streams that opened with 1 credit may ask for more
     if (type === 'error' && id === undefined) {
       const reason = typeof parsed['reason'] === 'string' ? parsed['reason'] : 'unknown';
       const message = typeof parsed['message'] === 'string' ? parsed['message'] : '';
@@ -217,7 +254,8 @@ class Requested<T> extends Producer<T> {
     super(NAME, subscriber, demand);
   }
 
-  protected credited(): void {
+  /** Credit changed (or the installment did): the deficit goes out at the end of the task. */
+  credited(): void {
     this.schedule();
   }
 
@@ -250,11 +288,12 @@ class Requested<T> extends Producer<T> {
     );
   }
 
-  /** What to request now: the consumer's credit not yet on the wire, in installments of at most INSTALLMENT. */
+  /** What to request now: the consumer's credit not yet on the wire, in installments (see INSTALLMENT). */
   private deficit(): number {
-    const target = Math.min(this.credit.credit, INSTALLMENT);
-    // an installment is topped up once half of it is spent, so a request(n) frame is sent per INSTALLMENT / 2 values
-    if (this.credit.credit > INSTALLMENT && this.outstanding > INSTALLMENT / 2) return 0;
+    const installment = this.session.installment;
+    const target = Math.min(this.credit.credit, installment);
+    // an installment is topped up once half of it is spent, so a request(n) frame is sent per installment / 2 values
+    if (this.credit.credit > installment && this.outstanding > installment / 2) return 0;
     return Math.max(0, target - this.outstanding);
   }
 

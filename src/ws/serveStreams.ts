@@ -40,7 +40,9 @@ const OPTIONS = {
  * `maxCredit` outstanding on a stream, more than `maxStreams` open, a stream id already open) is sent an error frame
  * and the socket is closed (code 1002); every route it had open is unsubscribed. A socket that closes unsubscribes
  * every route. Unsubscribing the returned Subscription stops serving: each open stream gets an error frame and its
- * route is unsubscribed; the socket is left open.
+ * route is unsubscribed; the socket is left open. The reply to the first open on a socket starts with a `limits` frame
+ * (`maxCredit`, `maxStreams`), so a {@link requestStream} with unbounded demand requests in installments of at most
+ * `maxCredit`.
  *
  * ```
  * client:   open(feed, n=2) ----request(1)--------request(2)----
@@ -119,6 +121,7 @@ class StreamServer {
   private readonly streams = new Map<number, Served>();
   private readonly unlisten: () => void;
   private over = false;
+  private announced = false;
 
   constructor(
     private readonly socket: WebSocketLike,
@@ -204,6 +207,12 @@ class StreamServer {
   }
 
   private open(id: number, n: unknown, request: unknown): void {
+    if (!this.announced) {
+      // The reply to the socket's first open, before any of its values, tells the client the limits, so one with
+      // unbounded (or large) demand requests in installments of at most maxCredit (API.md)
+      this.announced = true;
+      send(this.socket, frame({ type: 'limits', maxCredit: this.maxCredit, maxStreams: this.maxStreams }));
+    }
     if (this.streams.has(id)) {
       this.violated(violation(NAME, 'stream-id', `stream ${id} opened while it is open`));
       return;

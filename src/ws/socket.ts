@@ -30,7 +30,8 @@ export type Frame =
   | { type: 'next'; id: number; value?: unknown }
   | { type: 'complete'; id: number }
   | { type: 'error'; id: number; message: string; name?: string }
-  | { type: 'error'; reason: string; message: string };
+  | { type: 'error'; reason: string; message: string }
+  | { type: 'limits'; maxCredit: number; maxStreams: number };
 
 export interface SocketEvents {
   /** A text frame; `undefined` for a binary one (which the protocol does not use). */
