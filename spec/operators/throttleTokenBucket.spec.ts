@@ -319,6 +319,38 @@ describe('throttleTokenBucket', () => {
     });
   });
 
+  describe("'shape' emission times are the exact instants, never a rounding error early (API.md: never earlier)", () => {
+    // burst 1, cost 1: value k is payable at k x per / rate, a division computed once (correctly rounded), so the
+    // emission instant is that double exactly, however many values came before
+    const emitted = (rate: number, per: number, n: number): number[] => {
+      const ts = testScheduler();
+      const times: number[] = [];
+      ts.run(() => {
+        range(0, n)
+          .pipe(throttleTokenBucket({ rate, per, capacity: n, scheduler: ts }))
+          .subscribe(() => times.push(ts.now()));
+      });
+      return times;
+    };
+
+    it.each([
+      [7, 1000],
+      [3, 1000],
+      [0.769, 1000],
+      [3, 10],
+    ])('rate %s per %s: the first 50 values at exactly k x per / rate', (rate, per) => {
+      const times = emitted(rate, per, 50);
+      expect(times).toEqual(times.map((_, k) => (k * per) / rate));
+    });
+
+    it('rate 3 per 10 over 30000 values: none early, none later than 1e-9 ms', () => {
+      const times = emitted(3, 10, 30_000);
+      const errors = times.map((t, k) => t - (k * 10) / 3);
+      expect(errors.filter((e) => e < 0)).toEqual([]);
+      expect(Math.max(...errors)).toBeLessThan(1e-9);
+    });
+  });
+
   describe('mode error', () => {
     it('errors with RateLimitExceededError carrying retryAfter; the refused value is reported as error', () => {
       testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {

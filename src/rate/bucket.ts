@@ -5,8 +5,14 @@
  * Tokens are kept scaled by `per` ("units": one token is `per` units and `rate` units accrue per ms), so with an
  * integer rate, integer costs and integer times every figure is an exact integer. The level is never advanced by
  * adding up increments: it is recomputed from an anchor as `base + (now - anchor) * rate - spent`, one product and
- * exact sums of costs, so a fractional rate like 0.769 per second neither drifts nor rounds to milliseconds. The anchor
- * moves only when the bucket is found full (accrual above `burst` is lost) or when a timer settles a rounding tie.
+ * exact sums of costs, so a fractional rate like 0.769 per second neither drifts nor rounds to milliseconds.
+ *
+ * The anchor is kept as `origin + offset / rate`: an instant read from the clock plus a whole number of units. When
+ * the bucket is found full (accrual above `burst` is lost) the anchor moves to the exact instant it filled, by adding
+ * units to `offset`, not to the reading; so the instant a value becomes payable, {@link dueAt}, is one division of
+ * exact integers, however many values came before (7 per second: the 8th value at exactly 1000 ms, never a rounding
+ * error before or after it). Only a reading the bucket cannot explain (a clock that stepped back, a store whose
+ * settings changed) moves the origin.
  *
  * The level goes negative only in debt: a cost above `burst` let through once the bucket is full ({@link need}).
  *
@@ -20,9 +26,13 @@ export class TokenBucket {
    * make 0.9999999999999999) and a timer due at the instant of payment land a rounding error short of the exact figure.
    */
   private readonly slack: number;
-  private anchor = -Infinity;
+  /** The anchor is `origin + offset / rate`; `offset` is a whole number of units when costs and `per` are integers. */
+  private origin = -Infinity;
+  private offset = 0;
   private base: number;
   private spent = 0;
+  /** The time of the last reading (see {@link affords}). */
+  private read = 0;
 
   /**
    * @param rate tokens added per `per` ms (= units per ms)
@@ -46,17 +56,39 @@ export class TokenBucket {
     return units < this.size ? units : this.size;
   }
 
-  /** Whether `level` (= `this.level(now)`) pays for `units`, allowing for rounding. */
+  /**
+   * Whether `level` (= `this.level(now)`, the last reading) pays for `units`, allowing for rounding: of the sums of
+   * costs (the slack) and of the reading itself, whose last bit is worth more units the later the clock reads.
+   */
   affords(units: number, level: number): boolean {
-    return level >= units - this.slack;
+    return level >= units - this.slack - Math.abs(this.read) * this.rate * 1e-15;
   }
 
-  /** The level at `now`, in units. Finding the bucket full re-anchors it there (so `spent` never grows unbounded). */
+  /**
+   * The level at `now`, in units. Finding the bucket full moves the anchor to this reading, or to the exact instant it
+   * filled if that is this reading but for rounding. Once `offset` and
+   * `spent` add up to 256 bucket sizes the origin moves to this reading instead (one rounding of the level, at most
+   * once per 256 bucket sizes paid), so the rounding of `(now - origin) * rate - offset - spent` stays far below
+   * {@link affords}' slack however long the bucket runs.
+   */
   level(now: number): number {
-    const level = this.base + (now - this.anchor) * this.rate - this.spent;
-    if (level < this.size) return level;
-    this.refill(this.size, now);
-    return this.size;
+    this.read = now;
+    const level = this.base + (now - this.origin) * this.rate - this.offset - this.spent;
+    if (level >= this.size) {
+      const offset = this.offset + this.size - this.base + this.spent;
+      // it filled at this reading, but for rounding (a timer due then): keep the exact instant; filled earlier: the
+      // accrual since is lost, so the anchor is this reading
+      if (this.origin === -Infinity || offset > this.size * REBASE || !this.affords(level, this.size)) {
+        this.refill(this.size, now);
+      } else {
+        this.offset = offset;
+        this.base = this.size;
+        this.spent = 0;
+      }
+      return this.size;
+    }
+    if (this.offset + this.spent > this.size * REBASE) this.refill(level, now);
+    return level;
   }
 
   /** Takes `units` (the level may go negative: debt). Read the level at the time of payment first. */
@@ -70,26 +102,35 @@ export class TokenBucket {
   }
 
   /**
-   * The instant the level reaches `units` (at most its size), allowing for rounding: in the past when it holds them.
-   * Exact however late it is asked, as long as nothing was taken since: below its size the level is not capped.
+   * The instant the level reaches `units` (at most its size): in the past when it holds them. Never early: one division
+   * of the units still missing, counted from the anchor. Exact however late it is asked, as long as nothing was taken
+   * since: below its size the level is not capped.
    */
   dueAt(units: number): number {
-    return this.anchor + (units - this.slack - this.base + this.spent) / this.rate;
+    return this.origin + (this.offset + units - this.base + this.spent) / this.rate;
   }
 
   /** Sets the level at `now` to `units` (a store's bucket whose settings changed keeps its tokens). */
   refill(units: number, now: number): void {
-    this.anchor = now;
+    this.origin = now;
+    this.offset = 0;
     this.base = units;
     this.spent = 0;
   }
 
   /**
-   * Sets the level to at least `units` at `now`. A timer due at the instant the bucket holds `units` may compute a
-   * level a rounding error short of it, or, after the clock stepped back, a reading that stood still while the
-   * timer's delay passed: the timer is the authority, so the value it waited for is paid for when it fires.
+   * Sets the level to at least `units` at `now`. A timer due at the instant the bucket holds `units` may read a level
+   * a rounding error short of it (then {@link affords} pays, and the anchor stays exact), or, after the clock stepped
+   * back, a reading that stood still while the timer's delay passed: the timer is the authority, so the value it
+   * waited for is paid for when it fires.
    */
   settle(units: number, now: number): void {
-    if (this.level(now) < units) this.refill(units, now);
+    if (!this.affords(units, this.level(now))) this.refill(units, now);
   }
 }
+
+/**
+ * Bucket sizes of `offset` + `spent` past which the origin moves to the reading: the terms of the level stay within
+ * 256 sizes, so their rounding (a few times 2e-16 of them) stays below the slack (1e-12 of a size).
+ */
+const REBASE = 256;

@@ -224,7 +224,8 @@ export abstract class RateRun<T> extends Ledger<T> implements Runner<T> {
     if (lane.paying) bucket.settle(need, now);
     const level = bucket.level(now);
     if (!bucket.affords(need, level)) {
-      this.arm(lane, bucket.waitFor(need, level), true);
+      // for the exact instant it becomes payable (not now + the wait, which would round once per value)
+      this.arm(lane, Math.max(0, bucket.dueAt(need) - now), true);
       return false;
     }
     if (this.credit <= 0) {
