@@ -37,6 +37,10 @@ describe('Demand', () => {
       },
     );
 
+    it('names the credit\'s kind: a string "2" is shown quoted, so it does not read as the number 2', () => {
+      expect(() => new Demand().request('2' as never)).toThrow(/got "2"$/);
+    });
+
     it('accepts Infinity and huge sums without error (Reactive Streams 3.17)', () => {
       const demand = new Demand();
       expect(() => demand.request(Infinity)).not.toThrow();

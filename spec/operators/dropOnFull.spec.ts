@@ -160,6 +160,22 @@ describe('dropOnFull', () => {
     });
   });
 
+  it('errors the stream when random returns a number outside [0, 1) (NaN dropped every value as early)', () => {
+    for (const bad of [NaN, 1, -0.5, '0.5']) {
+      const drops = dropLane<number>();
+      const errors: unknown[] = [];
+      const out: number[] = [];
+      of(1, 2)
+        .pipe(dropOnFull({ capacity: 2, earlyDrop: 0.5, random: () => bad as number, onDrop: drops.onDrop }))
+        .subscribe({ next: (v) => out.push(v), error: (e) => errors.push(e) });
+      expect(out).toEqual([]);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(RangeError);
+      expect((errors[0] as Error).message).toMatch(/dropOnFull: random must return a number in \[0, 1\), got/);
+      expect(drops.all.map((d) => [d.value, d.reason])).toEqual([[1, 'error']]);
+    }
+  });
+
   it('reports queued values as cancelled on unsubscribe', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const drops = dropLane<string>();

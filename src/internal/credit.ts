@@ -1,6 +1,7 @@
 import { from } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import type { DemandInput } from '../types.js';
+import { describe } from './format.js';
 
 /** True for a legal request(n): a positive integer or Infinity (Reactive Streams 3.9). */
 export function isCredit(n: unknown): n is number {
@@ -8,7 +9,7 @@ export function isCredit(n: unknown): n is number {
 }
 
 export function creditError(operator: string, n: unknown): RangeError {
-  return new RangeError(`${operator}: demand credit must be a positive integer or Infinity, got ${String(n)}`);
+  return new RangeError(`${operator}: demand credit must be a positive integer or Infinity, got ${describe(n)}`);
 }
 
 /**

@@ -343,6 +343,10 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T>, Room<
     if (p < 1) {
       const r = this.call(spec.random!, undefined, value);
       if (r === FAILED) return true;
+      if (typeof r !== 'number' || !(r >= 0 && r < 1)) {
+        this.reject('random', 'a number in [0, 1)', r, value);
+        return true;
+      }
       if (r >= p) return false;
     }
     this.drop(value, 'early', false);
