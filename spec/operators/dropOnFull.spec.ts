@@ -160,8 +160,8 @@ describe('dropOnFull', () => {
     });
   });
 
-  it('errors the stream when random returns a number outside [0, 1) (NaN dropped every value as early)', () => {
-    for (const bad of [NaN, 1, -0.5, '0.5']) {
+  it('errors the stream when random returns a number outside [0, 1] (NaN dropped every value as early)', () => {
+    for (const bad of [NaN, 1.5, -0.5, '0.5']) {
       const drops = dropLane<number>();
       const errors: unknown[] = [];
       const out: number[] = [];
@@ -171,7 +171,7 @@ describe('dropOnFull', () => {
       expect(out).toEqual([]);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toBeInstanceOf(RangeError);
-      expect((errors[0] as Error).message).toMatch(/dropOnFull: random must return a number in \[0, 1\), got/);
+      expect((errors[0] as Error).message).toMatch(/dropOnFull: random must return a number in \[0, 1\], got/);
       expect(drops.all.map((d) => [d.value, d.reason])).toEqual([[1, 'error']]);
     }
   });

@@ -29,7 +29,7 @@ export interface DropOnFullOptions<T> extends QueueOptions<T>, AgingOptions {
    * and 1. Reason `'early'`. A function that throws or returns anything but a number in [0, 1] errors the stream.
    */
   earlyDrop?: number | ((fill: number) => number) | undefined;
-  /** Randomness for `earlyDrop`, returning [0, 1) (else the stream errors). Default `Math.random`; inject in tests. */
+  /** Randomness for `earlyDrop`, returning [0, 1] (else the stream errors). Default `Math.random`; inject in tests. */
   random?: (() => number) | undefined;
 }
 

@@ -343,8 +343,9 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T>, Room<
     if (p < 1) {
       const r = this.call(spec.random!, undefined, value);
       if (r === FAILED) return true;
-      if (typeof r !== 'number' || !(r >= 0 && r < 1)) {
-        this.reject('random', 'a number in [0, 1)', r, value);
+      // [0, 1] (Math.random's [0, 1), and 1, which never drops): NaN would drop every arrival as early
+      if (typeof r !== 'number' || !(r >= 0 && r <= 1)) {
+        this.reject('random', 'a number in [0, 1]', r, value);
         return true;
       }
       if (r >= p) return false;
