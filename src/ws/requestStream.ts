@@ -44,6 +44,7 @@ const INSTALLMENT = 2 ** 16;
  * wire:     open(n=2) -----request(1)-----request(2)   (coalesced per task)
  * output:   ---a-b---------c--------d-----e------
  * ```
+ * (A stream after the socket's first; the first sends open(n=1), then request(1) once the server's limits came.)
  *
  * ## Example
  * ```ts

@@ -49,6 +49,8 @@ const OPTIONS = {
  * route:    pull(generator)       (read only against the client's credit)
  * server:   --a-b-----------------c--------------------d-e------
  * ```
+ * (A stream after the socket's first; the first opens with n=1, is answered with the limits frame first, and the
+ * client's request(1) follows.)
  *
  * ## Example
  * ```ts
