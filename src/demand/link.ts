@@ -87,6 +87,8 @@ export function createLink(consumer: string, credit = 0): Link {
     released: false,
     ending: false,
     wake: undefined,
+    swallowed: 0, // set here, so emit's write every emission keeps one object shape
+    held: 0,
   };
 }
 

@@ -52,8 +52,8 @@ const RETRY_BUDGET = {
  * room. So 100 calls at once allow 0.2 x 100 + 10 = 30 retries, and a sustained 100 calls a second about 30 retries a
  * second. The windows are 10 buckets each and err on the safe side: a call counts for 0.9 to 1 x `ttl`, a retry for
  * 1 to 1.1 x `ttl` (or second). Over any `ttl`, retries stay within `ratio x calls + minPerSecond x ttl / 1000`
- * (Finagle's bound); the `minPerSecond` part is never saved up beyond one second, so a quiet client cannot burst. Time is the scheduler's
- * (monotonic: a wall clock stepping back freezes the windows, it does not refill them).
+ * (Finagle's bound); the `minPerSecond` part is never saved up beyond one second, so a quiet client cannot burst. Time
+ * is the scheduler's (monotonic: a wall clock stepping back freezes the windows, it does not refill them).
  *
  * ```
  * calls:    100 per second, every one answered 503, retryAfter({ maxAttempts: 10, budget })

@@ -332,26 +332,20 @@ class QueueRun<T> extends Ledger<T> implements QueueHandle, QueueInlet<T>, Room<
 
   /** Consults earlyDrop for an arrival at a queue that is not full. True if the arrival was dropped (or failed). */
   private dropsEarly(value: T, size: number): boolean {
-    const { spec } = this;
-    const p = this.call(spec.earlyDrop!, size / this.capacity, value);
-    if (p === FAILED) return true;
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-      this.reject('earlyDrop', 'a probability in [0, 1]', p, value);
-      return true;
-    }
-    if (p === 0) return false;
-    if (p < 1) {
-      const r = this.call(spec.random!, undefined, value);
-      if (r === FAILED) return true;
-      // [0, 1] (Math.random's [0, 1), and 1, which never drops): NaN would drop every arrival as early
-      if (typeof r !== 'number' || !(r >= 0 && r <= 1)) {
-        this.reject('random', 'a number in [0, 1]', r, value);
-        return true;
-      }
-      if (r >= p) return false;
-    }
+    const p = this.unit('earlyDrop', 'a probability', this.spec.earlyDrop!, size / this.capacity, value);
+    if (p === FAILED || p === 0) return p === FAILED;
+    // random() within [0, 1] (Math.random's [0, 1), or 1, which never drops): NaN would drop every arrival
+    const r = p < 1 ? this.unit('random', 'a number', this.spec.random!, undefined, value) : 0;
+    if (r === FAILED || r >= p) return r === FAILED;
     this.drop(value, 'early', false);
     return true;
+  }
+
+  /** Calls a callback that must return a number in [0, 1]; anything else errors the stream and is FAILED. */
+  private unit<A>(name: string, what: string, callback: (argument: A) => number, argument: A, value: T) {
+    const x = this.call(callback, argument, value);
+    if (x === FAILED || (typeof x === 'number' && x >= 0 && x <= 1)) return x;
+    return this.reject(name, `${what} in [0, 1]`, x, value);
   }
 
   /** Credit arrived from below. */

@@ -66,10 +66,9 @@ export class TokenBucket {
 
   /**
    * The level at `now`, in units. Finding the bucket full moves the anchor to this reading, or to the exact instant it
-   * filled if that is this reading but for rounding. Once `offset` and
-   * `spent` add up to 256 bucket sizes the origin moves to this reading instead (one rounding of the level, at most
-   * once per 256 bucket sizes paid), so the rounding of `(now - origin) * rate - offset - spent` stays far below
-   * {@link affords}' slack however long the bucket runs.
+   * filled if that is this reading but for rounding. Once `offset` and `spent` add up to 256 bucket sizes the origin
+   * moves to this reading instead (one rounding of the level, at most once per 256 bucket sizes paid), so the rounding
+   * of `(now - origin) * rate - offset - spent` stays far below {@link affords}' slack however long the bucket runs.
    */
   level(now: number): number {
     this.read = now;
